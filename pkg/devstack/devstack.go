@@ -1,0 +1,90 @@
+// Package devstack runs a private Postgres and Redis in a folder of the
+// checkout, for `./build.sh dev`, `./build.sh test` and the fault tests that
+// stop and restart them. It never touches a system-wide server.
+package devstack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+)
+
+// Stack is the state of one private stack, kept in Dir/stack.json so a later
+// process (the test binary, `devstack down`) can find and control it.
+type Stack struct {
+	Dir      string   `json:"dir"`
+	Postgres Postgres `json:"postgres"`
+	Redis    Redis    `json:"redis"`
+}
+
+const stateFile = "stack.json"
+
+// Up starts both servers under dir, reusing data from an earlier run.
+func Up(dir string) (*Stack, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Stack{Dir: dir}
+	if old, err := Load(dir); err == nil {
+		s = old // keep ports so URLs handed out earlier stay valid
+	}
+	if err := s.Postgres.Start(dir); err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := s.Redis.Start(dir); err != nil {
+		return nil, errors.Join(fmt.Errorf("redis: %w", err), s.Postgres.Stop())
+	}
+	return s, s.save()
+}
+
+// Load reads the state an earlier Up left in dir.
+func Load(dir string) (*Stack, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
+	}
+	var s Stack
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", stateFile, err)
+	}
+	return &s, nil
+}
+
+// Down stops both servers; their data stays for the next Up.
+func (s *Stack) Down() error {
+	return errors.Join(s.Redis.Stop(), s.Postgres.Stop())
+}
+
+func (s *Stack) save() error {
+	raw, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(s.Dir, stateFile), raw, 0o644)
+}
+
+// Env is the environment that points programs at this stack.
+func (s *Stack) Env() map[string]string {
+	return map[string]string{
+		"DATABASE_URL": s.Postgres.URL(),
+		"REDIS_URL":    s.Redis.URL(),
+	}
+}
+
+// freePort asks the kernel for a port nobody listens on. Another process
+// could take it before the server binds; the server then fails loudly.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,23 @@
+// Package inventory keeps stock availability and holds in Redis, rebuildable
+// from Postgres at any time.
+//
+// Every key shares the {inv} hash tag so multi-SKU scripts run on one Redis
+// Cluster shard: that shard's script rate is the shop's ceiling for holds.
+package inventory
+
+const (
+	// EpochKey marks availability as built from Postgres. While it is
+	// missing (Redis restarted empty) nothing may be reserved.
+	EpochKey = "{inv}:epoch"
+	// HoldsByReleaseKey indexes holds by release_after, in Unix milliseconds.
+	HoldsByReleaseKey = "{inv}:holds_by_release"
+)
+
+// StockKey holds the units of sku available to reserve.
+func StockKey(sku string) string { return "{inv}:stock:" + sku }
+
+// HoldKey holds an order's hold: sku:<sku> → quantity, expires_at, release_after.
+func HoldKey(orderID string) string { return "{inv}:hold:" + orderID }
+
+// ReservationsBySKUKey indexes the orders holding units of sku.
+func ReservationsBySKUKey(sku string) string { return "{inv}:reservations_by_sku:" + sku }

@@ -1,0 +1,67 @@
+package inventory
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wa-shop/shop/pkg/testenv"
+)
+
+func TestRebuildRestoresAvailabilityAndHolds(t *testing.T) {
+	ctx := t.Context()
+	db, rdb := testenv.DB(t), testenv.Redis(t)
+	mustExec(t, db, `
+		INSERT INTO products (id, item_group_id, title, price_minor, currency)
+		VALUES ('00000000-0000-0000-0000-0000000000a1', 'TSHIRT', 'T-shirt', 1500, 'USD');
+		INSERT INTO variants (product_id, sku, title, stock_on_hand) VALUES
+			('00000000-0000-0000-0000-0000000000a1', 'TSHIRT-M', 'T-shirt M', 5),
+			('00000000-0000-0000-0000-0000000000a1', 'TSHIRT-L', 'T-shirt L', 2);
+		INSERT INTO customers (id, wa_id) VALUES ('00000000-0000-0000-0000-0000000000c1', '15550001111');
+		INSERT INTO orders (id, customer_id, request_key, status, items, currency, total_minor) VALUES
+			('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000c1', 'k1', 'pending_payment', '[{}]', 'USD', 4500),
+			('00000000-0000-0000-0000-0000000000b2', '00000000-0000-0000-0000-0000000000c1', 'k2', 'expired', '[{}]', 'USD', 1500);
+		INSERT INTO reservations (order_id, sku, quantity, expires_at, release_after, state) VALUES
+			('00000000-0000-0000-0000-0000000000b1', 'TSHIRT-M', 3, '2026-11-27 17:00Z', '2026-11-27 17:35Z', 'held'),
+			('00000000-0000-0000-0000-0000000000b2', 'TSHIRT-L', 1, '2026-11-27 16:00Z', '2026-11-27 16:35Z', 'released');
+	`)
+	// Stale state a lost or drifted Redis might hold.
+	rdb.Set(ctx, StockKey("TSHIRT-M"), 99, 0)
+	rdb.HSet(ctx, HoldKey("gone"), "sku:TSHIRT-L", 1)
+	rdb.ZAdd(ctx, HoldsByReleaseKey, redisZ(1, "gone"))
+
+	got, err := Rebuild(ctx, db, rdb)
+	if err != nil {
+		t.Fatalf("Rebuild() = %v", err)
+	}
+	if diff := cmp.Diff(RebuildResult{SKUs: 2, Holds: 1}, got); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
+	}
+	type state struct {
+		StockM, StockL string
+		Hold           map[string]string
+		Holds          []string
+		BySKU          []string
+		StaleHold      int64
+		Epoch          bool
+	}
+	want := state{
+		StockM: "2", StockL: "2",
+		Hold:  map[string]string{"sku:TSHIRT-M": "3", "expires_at": "1795798800000", "release_after": "1795800900000"},
+		Holds: []string{"00000000-0000-0000-0000-0000000000b1"},
+		BySKU: []string{"00000000-0000-0000-0000-0000000000b1"},
+		Epoch: true,
+	}
+	gotState := state{
+		StockM:    rdb.Get(ctx, StockKey("TSHIRT-M")).Val(),
+		StockL:    rdb.Get(ctx, StockKey("TSHIRT-L")).Val(),
+		Hold:      rdb.HGetAll(ctx, HoldKey("00000000-0000-0000-0000-0000000000b1")).Val(),
+		Holds:     rdb.ZRange(ctx, HoldsByReleaseKey, 0, -1).Val(),
+		BySKU:     rdb.SMembers(ctx, ReservationsBySKUKey("TSHIRT-M")).Val(),
+		StaleHold: rdb.Exists(ctx, HoldKey("gone")).Val(),
+		Epoch:     rdb.Exists(ctx, EpochKey).Val() == 1,
+	}
+	if diff := cmp.Diff(want, gotState); diff != "" {
+		t.Errorf("Redis after rebuild (-want +got):\n%s", diff)
+	}
+}
