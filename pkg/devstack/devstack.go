@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"syscall"
 )
 
 // Stack is the state of one private stack, kept in Dir/stack.json so a later
@@ -76,6 +78,13 @@ func (s *Stack) Env() map[string]string {
 		"DATABASE_URL": s.Postgres.URL(),
 		"REDIS_URL":    s.Redis.URL(),
 	}
+}
+
+// detached runs cmd in a session of its own, so the servers it starts do not
+// get the terminal's Ctrl-C: the stack stops them itself, in order.
+func detached(cmd *exec.Cmd) *exec.Cmd {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return cmd
 }
 
 // freePort asks the kernel for a port nobody listens on. Another process

@@ -125,7 +125,7 @@ func (p *Postgres) output(args ...string) (string, error) {
 	if p.OSUser != "" {
 		args = append([]string{"runuser", "-u", p.OSUser, "--"}, args...)
 	}
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	out, err := detached(exec.Command(args[0], args[1:]...)).CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("%s: %w: %s", tool, err, strings.TrimSpace(string(out)))
 	}

@@ -47,7 +47,7 @@ func (r *Redis) Start(stackDir string) error {
 		"--dir", r.Dir, "--daemonize", "yes", "--pidfile", r.pidFile(),
 		"--logfile", filepath.Join(r.Dir, "redis.log"), "--save", "", "--appendonly", "no",
 		"--maxmemory-policy", "noeviction", "--databases", "64")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := detached(cmd).CombinedOutput(); err != nil {
 		return fmt.Errorf("redis-server: %w: %s", err, out)
 	}
 	return r.waitFor(func() bool { return r.ping() == nil }, "start")
