@@ -59,11 +59,15 @@ func Rebuild(ctx context.Context, db *pgxpool.Pool, rdb redis.UniversalClient) (
 func readSnapshot(ctx context.Context, db *pgxpool.Pool) (*snapshot, error) {
 	snap := &snapshot{Stock: map[string]int{}, Holds: []*holdSnapshot{}}
 	err := pgx.BeginTxFunc(ctx, db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		// Only 'in stock' variants are for sale: a discontinued or out-of-stock
+		// row keeps its stock figure in Postgres but offers nothing.
 		rows, err := tx.Query(ctx, `
-			SELECT v.sku, v.stock_on_hand - COALESCE(sum(r.quantity), 0)
+			SELECT v.sku,
+			       CASE WHEN v.availability = 'in stock'
+			            THEN v.stock_on_hand - COALESCE(sum(r.quantity), 0) ELSE 0 END
 			FROM variants v
 			LEFT JOIN reservations r ON r.sku = v.sku AND r.state = 'held'
-			GROUP BY v.sku, v.stock_on_hand`)
+			GROUP BY v.sku, v.stock_on_hand, v.availability`)
 		if err != nil {
 			return err
 		}

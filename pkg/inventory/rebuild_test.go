@@ -17,6 +17,8 @@ func TestRebuildRestoresAvailabilityAndHolds(t *testing.T) {
 		INSERT INTO variants (product_id, sku, title, stock_on_hand) VALUES
 			('00000000-0000-0000-0000-0000000000a1', 'TSHIRT-M', 'T-shirt M', 5),
 			('00000000-0000-0000-0000-0000000000a1', 'TSHIRT-L', 'T-shirt L', 2);
+		INSERT INTO variants (product_id, sku, title, stock_on_hand, availability) VALUES
+			('00000000-0000-0000-0000-0000000000a1', 'TSHIRT-XL', 'T-shirt XL', 4, 'discontinued');
 		INSERT INTO customers (id, wa_id) VALUES ('00000000-0000-0000-0000-0000000000c1', '15550001111');
 		INSERT INTO orders (id, customer_id, request_key, status, items, currency, total_minor) VALUES
 			('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000c1', 'k1', 'pending_payment', '[{}]', 'USD', 4500),
@@ -34,19 +36,19 @@ func TestRebuildRestoresAvailabilityAndHolds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Rebuild() = %v", err)
 	}
-	if diff := cmp.Diff(RebuildResult{SKUs: 2, Holds: 1}, got); diff != "" {
+	if diff := cmp.Diff(RebuildResult{SKUs: 3, Holds: 1}, got); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 	type state struct {
-		StockM, StockL string
-		Hold           map[string]string
-		Holds          []string
-		BySKU          []string
-		StaleHold      int64
-		Epoch          bool
+		StockM, StockL, StockXL string
+		Hold                    map[string]string
+		Holds                   []string
+		BySKU                   []string
+		StaleHold               int64
+		Epoch                   bool
 	}
 	want := state{
-		StockM: "2", StockL: "2",
+		StockM: "2", StockL: "2", StockXL: "0",
 		Hold:  map[string]string{"sku:TSHIRT-M": "3", "expires_at": "1795798800000", "release_after": "1795800900000"},
 		Holds: []string{"00000000-0000-0000-0000-0000000000b1"},
 		BySKU: []string{"00000000-0000-0000-0000-0000000000b1"},
@@ -55,6 +57,7 @@ func TestRebuildRestoresAvailabilityAndHolds(t *testing.T) {
 	gotState := state{
 		StockM:    rdb.Get(ctx, StockKey("TSHIRT-M")).Val(),
 		StockL:    rdb.Get(ctx, StockKey("TSHIRT-L")).Val(),
+		StockXL:   rdb.Get(ctx, StockKey("TSHIRT-XL")).Val(),
 		Hold:      rdb.HGetAll(ctx, HoldKey("00000000-0000-0000-0000-0000000000b1")).Val(),
 		Holds:     rdb.ZRange(ctx, HoldsByReleaseKey, 0, -1).Val(),
 		BySKU:     rdb.SMembers(ctx, ReservationsBySKUKey("TSHIRT-M")).Val(),
