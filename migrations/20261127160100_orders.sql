@@ -23,6 +23,11 @@ CREATE TABLE orders (
     items                 jsonb NOT NULL CHECK (jsonb_typeof(items) = 'array' AND jsonb_array_length(items) > 0),
     currency              text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     total_minor           bigint NOT NULL CHECK (total_minor >= 0),
+    -- The hold's end (reserved_until) and when nobody can pay any more
+    -- (the Checkout session's end plus clock skew), fixed at creation so a
+    -- retried session request is identical.
+    hold_expires_at       timestamptz NOT NULL,
+    release_after         timestamptz NOT NULL CHECK (release_after >= hold_expires_at),
     checkout_session_id   text UNIQUE,
     checkout_url          text,
     checkout_expires_at   timestamptz,
@@ -39,6 +44,7 @@ CREATE TABLE orders (
 -- One unpaid order per customer: a new order cancels the previous one first.
 CREATE UNIQUE INDEX orders_one_unpaid_per_customer ON orders (customer_id) WHERE status = 'pending_payment';
 CREATE INDEX orders_status_created ON orders (status, created_at);
+CREATE INDEX orders_pending_by_hold_expiry ON orders (hold_expires_at) WHERE status = 'pending_payment';
 
 -- The durable side of a stock hold; Redis holds the fast copy and is rebuilt
 -- from the rows still 'held'.
@@ -51,7 +57,9 @@ CREATE TABLE reservations (
     -- can pay any more (the Checkout session's end plus clock skew).
     expires_at    timestamptz NOT NULL,
     release_after timestamptz NOT NULL CHECK (release_after >= expires_at),
-    state         text NOT NULL DEFAULT 'held' CHECK (state IN ('held', 'committed', 'released')),
+    -- pending: written before Redis confirmed the hold, so a rebuild must not
+    -- restore it; held: Redis holds it; committed: sold; released: returned.
+    state         text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'held', 'committed', 'released')),
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
     UNIQUE (order_id, sku)

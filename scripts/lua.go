@@ -5,8 +5,29 @@ package scripts
 
 import _ "embed"
 
-// Rebuild replaces availability counters, holds and their indexes with a
-// snapshot taken from Postgres, and sets the epoch marker.
-//
-//go:embed rebuild.lua
-var Rebuild string
+//go:embed lib.lua
+var lib string
+
+var (
+	//go:embed reserve.lua
+	reserve string
+	//go:embed release.lua
+	release string
+	//go:embed commit.lua
+	commit string
+	//go:embed rebuild.lua
+	rebuild string
+)
+
+// The inventory scripts, each with the shared helpers in front. Redis
+// caches a script by its SHA, so each is sent in full once per server start.
+var (
+	// Reserve holds every line of an order, all or none.
+	Reserve = lib + reserve
+	// Release returns an order's held stock, once.
+	Release = lib + release
+	// Commit turns an order's hold into a sale, once.
+	Commit = lib + commit
+	// Rebuild replaces availability and holds with a Postgres snapshot.
+	Rebuild = lib + rebuild
+)

@@ -1,47 +1,72 @@
 -- Replace the inventory in Redis with a snapshot taken from Postgres.
 --
--- ARGV[1]: the new epoch marker value.
--- ARGV[2]: JSON {"stock": {sku: available, ...},
---                "holds": [{"order": id, "expires_at": ms, "release_after": ms,
---                           "lines": {sku: quantity, ...}}, ...]}
+-- KEYS: epoch, holds_by_release, rebuilding
+-- ARGV: token, epoch value, snapshot JSON:
+--   {"base": {sku: on hand for sale − units of reservations still held},
+--    "holds": [{"order", "expires_at", "release_after", "lines": {sku: n}}],
+--    "pending": [order, ...]}
+-- Returns {'ok', skus, holds} | {'superseded'}
 --
--- Every key shares the {inv} hash tag, so this one script runs on one Redis
--- Cluster shard and no reservation can interleave with it.
-local epoch = ARGV[1]
-local snapshot = cjson.decode(ARGV[2])
-
--- Forget the holds Redis knows of: their truth now comes from the snapshot.
-local known = redis.call('ZRANGE', '{inv}:holds_by_release', 0, -1)
-for _, order in ipairs(known) do
-  local hold = redis.call('HGETALL', '{inv}:hold:' .. order)
-  for i = 1, #hold, 2 do
-    local field = hold[i]
-    if string.sub(field, 1, 4) == 'sku:' then
-      redis.call('DEL', '{inv}:reservations_by_sku:' .. string.sub(field, 5))
-    end
-  end
-  redis.call('DEL', '{inv}:hold:' .. order)
+-- Reservations have been refused since the caller deleted the epoch and set
+-- `rebuilding` to its token, before reading Postgres. A rebuild that started
+-- later owns the token now; this older snapshot then gives way to it.
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then
+  return {'superseded'}
 end
-redis.call('DEL', '{inv}:holds_by_release')
+local snapshot = cjson.decode(ARGV[3])
 
+local stock = {}
 local skus = 0
-for sku, available in pairs(snapshot.stock) do
-  redis.call('SET', '{inv}:stock:' .. sku, available)
-  redis.call('DEL', '{inv}:reservations_by_sku:' .. sku)
+for sku, available in pairs(snapshot.base) do
+  stock[sku] = available
+  redis.call('DEL', by_sku_key(sku))
   skus = skus + 1
 end
 
+-- A pending reservation's row was written before Redis took its hold; only
+-- Redis knows whether it did, so such holds are kept and counted. Every other
+-- hold is replaced by what Postgres says.
+local pending = {}
+for _, order in ipairs(snapshot.pending) do
+  pending[order] = true
+end
 local holds = 0
-for _, hold in ipairs(snapshot.holds) do
-  local key = '{inv}:hold:' .. hold.order
-  redis.call('HSET', key, 'expires_at', hold.expires_at, 'release_after', hold.release_after)
-  for sku, quantity in pairs(hold.lines) do
-    redis.call('HSET', key, 'sku:' .. sku, quantity)
-    redis.call('SADD', '{inv}:reservations_by_sku:' .. sku, hold.order)
+for _, order in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+  if pending[order] then
+    local fields = redis.call('HGETALL', hold_key(order))
+    for i = 1, #fields, 2 do
+      if string.sub(fields[i], 1, 4) == 'sku:' then
+        local sku = string.sub(fields[i], 5)
+        stock[sku] = (stock[sku] or 0) - tonumber(fields[i + 1])
+        redis.call('SADD', by_sku_key(sku), order)
+      end
+    end
+    holds = holds + 1
+  else
+    redis.call('DEL', hold_key(order))
+    redis.call('ZREM', KEYS[2], order)
   end
-  redis.call('ZADD', '{inv}:holds_by_release', hold.release_after, hold.order)
-  holds = holds + 1
 end
 
-redis.call('SET', '{inv}:epoch', epoch)
-return {skus, holds}
+for _, hold in ipairs(snapshot.holds) do
+  -- Committed in Redis but not yet in Postgres: its units are already
+  -- subtracted from base (the row still says held), and it must not come
+  -- back as a hold that a lazy release would later return.
+  if redis.call('GET', done_key(hold.order)) ~= 'committed' then
+    local key = hold_key(hold.order)
+    for sku, quantity in pairs(hold.lines) do
+      redis.call('HSET', key, 'sku:' .. sku, quantity)
+      redis.call('SADD', by_sku_key(sku), hold.order)
+    end
+    redis.call('HSET', key, 'expires_at', hold.expires_at, 'release_after', hold.release_after)
+    redis.call('ZADD', KEYS[2], hold.release_after, hold.order)
+    holds = holds + 1
+  end
+end
+
+for sku, available in pairs(stock) do
+  redis.call('SET', stock_key(sku), available)
+end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('DEL', KEYS[3])
+return {'ok', skus, holds}

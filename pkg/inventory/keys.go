@@ -7,10 +7,13 @@ package inventory
 
 const (
 	// EpochKey marks availability as built from Postgres. While it is
-	// missing (Redis restarted empty) nothing may be reserved.
+	// missing (Redis restarted empty, or a rebuild is under way) nothing may
+	// be reserved, released or committed.
 	EpochKey = "{inv}:epoch"
 	// HoldsByReleaseKey indexes holds by release_after, in Unix milliseconds.
 	HoldsByReleaseKey = "{inv}:holds_by_release"
+	// RebuildingKey holds the token of the rebuild in progress.
+	RebuildingKey = "{inv}:rebuilding"
 )
 
 // StockKey holds the units of sku available to reserve.
@@ -18,6 +21,9 @@ func StockKey(sku string) string { return "{inv}:stock:" + sku }
 
 // HoldKey holds an order's hold: sku:<sku> → quantity, expires_at, release_after.
 func HoldKey(orderID string) string { return "{inv}:hold:" + orderID }
+
+// DoneKey remembers how an order's hold ended: "released" or "committed".
+func DoneKey(orderID string) string { return "{inv}:done:" + orderID }
 
 // ReservationsBySKUKey indexes the orders holding units of sku.
 func ReservationsBySKUKey(sku string) string { return "{inv}:reservations_by_sku:" + sku }

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -20,9 +21,9 @@ func TestRebuildRestoresAvailabilityAndHolds(t *testing.T) {
 		INSERT INTO variants (product_id, sku, title, stock_on_hand, availability) VALUES
 			('00000000-0000-0000-0000-0000000000a1', 'TSHIRT-XL', 'T-shirt XL', 4, 'discontinued');
 		INSERT INTO customers (id, wa_id) VALUES ('00000000-0000-0000-0000-0000000000c1', '15550001111');
-		INSERT INTO orders (id, customer_id, request_key, status, items, currency, total_minor) VALUES
-			('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000c1', 'k1', 'pending_payment', '[{}]', 'USD', 4500),
-			('00000000-0000-0000-0000-0000000000b2', '00000000-0000-0000-0000-0000000000c1', 'k2', 'expired', '[{}]', 'USD', 1500);
+		INSERT INTO orders (id, customer_id, request_key, status, items, currency, total_minor, hold_expires_at, release_after) VALUES
+			('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000c1', 'k1', 'pending_payment', '[{}]', 'USD', 4500, '2026-11-27 17:00Z', '2026-11-27 17:35Z'),
+			('00000000-0000-0000-0000-0000000000b2', '00000000-0000-0000-0000-0000000000c1', 'k2', 'expired', '[{}]', 'USD', 1500, '2026-11-27 16:00Z', '2026-11-27 16:35Z');
 		INSERT INTO reservations (order_id, sku, quantity, expires_at, release_after, state) VALUES
 			('00000000-0000-0000-0000-0000000000b1', 'TSHIRT-M', 3, '2026-11-27 17:00Z', '2026-11-27 17:35Z', 'held'),
 			('00000000-0000-0000-0000-0000000000b2', 'TSHIRT-L', 1, '2026-11-27 16:00Z', '2026-11-27 16:35Z', 'released');
@@ -32,7 +33,7 @@ func TestRebuildRestoresAvailabilityAndHolds(t *testing.T) {
 	rdb.HSet(ctx, HoldKey("gone"), "sku:TSHIRT-L", 1)
 	rdb.ZAdd(ctx, HoldsByReleaseKey, redisZ(1, "gone"))
 
-	got, err := Rebuild(ctx, db, rdb)
+	got, err := New(rdb, func() time.Time { return time.Date(2026, 11, 27, 16, 30, 0, 0, time.UTC) }).Rebuild(ctx, db)
 	if err != nil {
 		t.Fatalf("Rebuild() = %v", err)
 	}
