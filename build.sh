@@ -47,20 +47,30 @@ ensure_services() {
   fi
 }
 
+# Netlify compiles functions/<name>/main.go itself when it deploys; this
+# builds the same binaries the same way (static, linux/amd64, `bootstrap` for
+# the provided.al2 runtime, lambda.norpc) to check and measure them.
 build_functions() {
   local out="$root/dist/functions"
-  mkdir -p "$out"
+  mkdir -p "$out" public
   for fn in "${functions[@]}"; do
-    # As Netlify builds Go functions: static, linux/amd64, binary `bootstrap`
-    # for the provided.al2 runtime; lambda.norpc drops the unused RPC mode.
-    CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+    CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -tags lambda.norpc -ldflags='-s -w' \
       -o "$out/$fn/bootstrap" "./functions/$fn"
     awk -v n="$fn" -v b="$(stat -c %s "$out/$fn/bootstrap")" 'BEGIN { printf "%-20s %5.1f MB\n", n, b / 1048576 }'
   done
 }
 
+# stripe-mock checks our Stripe request shapes against Stripe's OpenAPI spec.
+ensure_stripe_mock() {
+  command -v stripe-mock >/dev/null && return
+  [ -x "$(go env GOPATH)/bin/stripe-mock" ] && return
+  log "installing stripe-mock"
+  go install github.com/stripe/stripe-mock@v0.203.0
+}
+
 cmd_test() {
   ensure_services
+  ensure_stripe_mock
   local stack_dir="$root/.dev/test" started=
   if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
     log "starting private Postgres and Redis in .dev/test"
@@ -71,7 +81,7 @@ cmd_test() {
   log "go vet"
   go vet ./...
   log "go test -race"
-  go test -race -count=1 -timeout 10m ./...
+  go test -race -count=1 -timeout 8m ./...
   log "netlify check"
   ./scripts/netlify-check.sh
   [ -z "$started" ] || log "stopping private Postgres and Redis"
@@ -83,6 +93,7 @@ cmd_coldstart() {
   go run ./cmd/coldstart -runs "${RUNS:-20}" -event cmd/coldstart/testdata \
     -env VERIFY_TOKEN=t -env WHATSAPP_APP_SECRET=s -env WHATSAPP_PHONE_NUMBER_ID=1 \
     -env STRIPE_WEBHOOK_SECRET=whsec_test -env BACKEND_MODE=inline -env ADMIN_API_KEY=k \
+    -env ORDER_API_KEY=k -env STRIPE_SECRET=sk_test_x -env WHATSAPP_ACCESS_TOKEN=t \
     -env DATABASE_URL=postgres://shop@127.0.0.1:1/shop -env REDIS_URL=redis://127.0.0.1:1/0 \
     dist/functions/*/bootstrap
 }
