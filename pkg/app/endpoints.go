@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/wa-shop/shop/pkg/cleanup"
 	"github.com/wa-shop/shop/pkg/config"
@@ -34,22 +35,42 @@ func PaymentCallback(ctx context.Context, log *slog.Logger) (http.Handler, error
 }
 
 // CreateOrder builds create-order-proxy: a forwarder to the dedicated
-// backend, or the order logic itself, as BACKEND_MODE says.
+// backend, or the order logic itself, as BACKEND_MODE says. Each mode reads
+// only its own variables.
 func CreateOrder(ctx context.Context, log *slog.Logger) (http.Handler, error) {
-	var backend config.Backend
-	if err := config.Load(&backend); err != nil {
+	var (
+		backend config.Backend
+		api     config.OrderAPI
+	)
+	if err := config.Load(&backend, &api); err != nil {
 		return nil, err
 	}
 	if backend.Mode == config.ModeProxy {
 		target, _ := url.Parse(backend.URL) // validated by Load
-		return orders.NewProxy(target, backend.SharedSecret, log), nil
+		return orders.RequireKey(api.Key, log, orders.NewProxy(target, backend.SharedSecret, time.Now, log)), nil
 	}
-	return orders.NewInline(log), nil
+	return createOrderInline(ctx, api.Key, "", log)
+}
+
+// createOrderInline serves create-order with the order logic in process;
+// backendSecret, on the dedicated backend, also admits the proxy's signed
+// requests.
+func createOrderInline(ctx context.Context, apiKey, backendSecret string, log *slog.Logger) (http.Handler, error) {
+	var settings orderSettings
+	if err := config.Load(settings.sections()...); err != nil {
+		return nil, err
+	}
+	svc, err := newOrderService(ctx, &settings, log)
+	if err != nil {
+		return nil, err
+	}
+	return orders.NewHandler(svc, orders.Auth{APIKey: apiKey, BackendSecret: backendSecret, Now: time.Now}, log), nil
 }
 
 // Cleanup builds the cleanup endpoint. trustSchedule accepts Netlify's
-// scheduler header: true in the Lambda main and the dev server (where
-// `netlify functions:invoke` sends it), false on the dedicated backend.
+// scheduler header (X-NF-Event: schedule): true in the Lambda main, where
+// only the scheduler can reach a scheduled function, and in the local dev
+// server; false on the dedicated backend.
 func Cleanup(trustSchedule bool) Builder {
 	return func(ctx context.Context, log *slog.Logger) (http.Handler, error) {
 		var (

@@ -19,6 +19,7 @@ func setTestEnv(t *testing.T) {
 		"DATABASE_URL": dbURL, "REDIS_URL": redisURL,
 		"VERIFY_TOKEN": "tok", "WHATSAPP_APP_SECRET": "sec", "WHATSAPP_PHONE_NUMBER_ID": "1",
 		"STRIPE_WEBHOOK_SECRET": "whsec_x", "ADMIN_API_KEY": "adm", "BACKEND_MODE": "inline",
+		"ORDER_API_KEY": "ord", "STRIPE_SECRET": "sk_test_x", "WHATSAPP_ACCESS_TOKEN": "wa",
 	} {
 		t.Setenv(k, v)
 	}
@@ -46,7 +47,8 @@ func TestRoutesServeEveryFunctionAndShortPath(t *testing.T) {
 		{"signed notification", "POST", "/webhook", body, http.Header{whatsapp.SignatureHeader: {whatsapp.SignatureHeaderValue(body, "sec")}}, 200, ""},
 		{"unsigned notification", "POST", "/webhook", body, nil, 401, ""},
 		{"stripe without signature", "POST", "/payment-callback", []byte(`{}`), nil, 400, ""},
-		{"create-order inline not built yet", "POST", "/create-order", []byte(`{}`), nil, 501, ""},
+		{"create-order without the key", "POST", "/create-order", []byte(`{}`), nil, 401, ""},
+		{"create-order with nothing to order", "POST", "/create-order", []byte(`{"items":[]}`), http.Header{"Authorization": {"Bearer ord"}}, 400, ""},
 		{"cleanup without auth", "POST", "/.netlify/functions/cleanup", nil, nil, 401, ""},
 		{"cleanup with schedule header on the backend", "POST", "/.netlify/functions/cleanup", nil, http.Header{"X-Nf-Event": {"schedule"}}, 401, ""},
 		{"cleanup as admin rebuilds", "POST", "/.netlify/functions/cleanup", nil, http.Header{"Authorization": {"Bearer adm"}}, 200, ""},

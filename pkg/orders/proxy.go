@@ -3,44 +3,82 @@
 package orders
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/wa-shop/shop/pkg/httpx"
 )
 
-// SharedSecretHeader authenticates create-order-proxy to the dedicated
-// backend.
-const SharedSecretHeader = "X-Backend-Secret"
+// proxyTimeout stays well below Netlify's 60 s for synchronous functions,
+// so a slow backend still gets a clear 504 from us.
+const proxyTimeout = 25 * time.Second
+
+// maxRequestBytes bounds a create-order body; real ones are tiny.
+const maxRequestBytes = 64 << 10
 
 // NewProxy forwards create-order requests to the dedicated backend
-// (BACKEND_MODE=proxy), adding the shared secret. Only order creation moves;
-// the other functions always talk to Postgres and Redis themselves.
-func NewProxy(backend *url.URL, sharedSecret string, log *slog.Logger) http.Handler {
-	target := backend.JoinPath("create-order")
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL = target
-			pr.Out.Host = target.Host
-			pr.Out.Header.Set(SharedSecretHeader, sharedSecret)
-		},
-		// Netlify's synchronous functions have 60 s; leave room to answer.
-		Transport: &http.Transport{ResponseHeaderTimeout: 50 * time.Second, MaxIdleConns: 2},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			log.ErrorContext(r.Context(), "backend unreachable", slog.String("error", err.Error()))
-			httpx.WriteJSON(w, http.StatusBadGateway, map[string]string{"error": "order backend unreachable, retry later"})
-		},
-	}
-	return proxy
+// (BACKEND_MODE=proxy), signed with the shared secret. The caller's
+// Idempotency-Key travels along, or one is made and returned, so the
+// caller can retry safely. The backend's status and body come back as they
+// are. Only order creation moves; the other functions always talk to
+// Postgres and Redis themselves.
+func NewProxy(backend *url.URL, sharedSecret string, now func() time.Time, log *slog.Logger) http.Handler {
+	target := backend.JoinPath("create-order").String()
+	client := &http.Client{Timeout: proxyTimeout}
+	return httpx.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			return httpx.Errorf(http.StatusMethodNotAllowed, "method not allowed")
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+		if err != nil {
+			return httpx.Wrap(http.StatusRequestEntityTooLarge, "body too large", err)
+		}
+		key := r.Header.Get("Idempotency-Key")
+		if key == "" {
+			key = uuid.NewString()
+		}
+		out, err := http.NewRequestWithContext(r.Context(), http.MethodPost, target, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		out.Header.Set("Content-Type", "application/json")
+		out.Header.Set("Idempotency-Key", key)
+		out.Header.Set(SignatureHeader, SignBackendRequest(body, sharedSecret, now()))
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			out.Header.Set("Authorization", auth)
+		}
+		resp, err := client.Do(out)
+		if err != nil {
+			return backendError(err)
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Idempotency-Key", key)
+		if ct := resp.Header.Get("Content-Type"); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			w.Header().Set("Retry-After", ra)
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, err = io.Copy(w, resp.Body)
+		return err
+	})
 }
 
-// NewInline will run order creation inside the function; it arrives with the
-// orders issue and answers 501 until then.
-func NewInline(log *slog.Logger) http.Handler {
-	return httpx.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
-		return httpx.Errorf(http.StatusNotImplemented, "inline order creation not implemented yet")
-	})
+func backendError(err error) error {
+	var netErr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
+		return httpx.Wrap(http.StatusGatewayTimeout, "order backend did not answer in time, retry with the same Idempotency-Key", err)
+	}
+	return httpx.Wrap(http.StatusBadGateway, "order backend unreachable, retry with the same Idempotency-Key", err)
 }

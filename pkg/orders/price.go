@@ -1,0 +1,117 @@
+package orders
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// normalise merges repeated SKUs, checks quantities and sorts the lines, so
+// equal requests look equal (for the idempotency check too).
+func normalise(lines []Line, maxQuantity int) ([]Line, error) {
+	if len(lines) == 0 {
+		return nil, invalid("no items")
+	}
+	merged := map[string]int{}
+	for _, l := range lines {
+		sku := strings.TrimSpace(l.SKU)
+		if sku == "" {
+			return nil, invalid("an item has no SKU")
+		}
+		if l.Quantity < 1 {
+			return nil, invalid("quantity of %s must be at least 1", sku)
+		}
+		merged[sku] += l.Quantity
+	}
+	out := make([]Line, 0, len(merged))
+	for sku, q := range merged {
+		if q > maxQuantity {
+			return nil, invalid("quantity of %s is %d; at most %d per order", sku, q, maxQuantity)
+		}
+		out = append(out, Line{SKU: sku, Quantity: q})
+	}
+	slices.SortFunc(out, func(a, b Line) int { return strings.Compare(a.SKU, b.SKU) })
+	return out, nil
+}
+
+// price reads each line's price from Postgres: the product's price plus the
+// variant's delta. Client-sent prices are never used. Variants not in stock
+// are short with nothing available.
+func price(ctx context.Context, q querier, lines []Line) ([]Item, string, error) {
+	skus := make([]string, len(lines))
+	for i, l := range lines {
+		skus[i] = l.SKU
+	}
+	rows, err := q.Query(ctx, `
+		SELECT v.sku, p.title || CASE WHEN v.title <> p.title THEN ' — ' || v.title ELSE '' END,
+		       p.price_minor + v.price_delta_minor, p.currency, v.availability = 'in stock'
+		FROM variants v JOIN products p ON p.id = v.product_id
+		WHERE v.sku = ANY($1)`, skus)
+	if err != nil {
+		return nil, "", err
+	}
+	type priced struct {
+		title    string
+		price    int64
+		currency string
+		onSale   bool
+	}
+	found := map[string]priced{}
+	var sku string
+	var p priced
+	if _, err := pgx.ForEachRow(rows, []any{&sku, &p.title, &p.price, &p.currency, &p.onSale}, func() error {
+		found[sku] = p
+		return nil
+	}); err != nil {
+		return nil, "", err
+	}
+	var unknown []string
+	var short []Shortage
+	items := make([]Item, 0, len(lines))
+	currency := ""
+	for _, l := range lines {
+		p, ok := found[l.SKU]
+		switch {
+		case !ok:
+			unknown = append(unknown, l.SKU)
+			continue
+		case !p.onSale:
+			short = append(short, Shortage{SKU: l.SKU, Available: 0, Wanted: l.Quantity})
+		case currency != "" && p.currency != currency:
+			return nil, "", invalid("items are priced in %s and %s; order them separately", currency, p.currency)
+		}
+		currency = p.currency
+		items = append(items, Item{SKU: l.SKU, Title: p.title, Quantity: l.Quantity, UnitPriceMinor: p.price})
+	}
+	if len(unknown) > 0 {
+		return nil, "", &UnknownSKUError{SKUs: unknown}
+	}
+	if len(short) > 0 {
+		return nil, "", &OutOfStockError{Lines: short}
+	}
+	return items, currency, nil
+}
+
+func total(items []Item) int64 {
+	var sum int64
+	for _, it := range items {
+		sum += it.UnitPriceMinor * int64(it.Quantity)
+	}
+	return sum
+}
+
+// requestHash fingerprints what a key promised, so the key cannot be reused
+// for another order.
+func requestHash(c Customer, lines []Line) string {
+	raw, _ := json.Marshal(struct {
+		WaID  string
+		Lines []Line
+	}{c.WaID, lines})
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:12])
+}
