@@ -15,8 +15,9 @@ type HandlerOptions struct {
 	// TrustScheduleHeader accepts Netlify's scheduled invocations, marked
 	// `X-NF-Event: schedule`. Only the Lambda main sets it: Netlify does not
 	// route public URL requests to scheduled functions, so on Netlify the
-	// header can only come from the scheduler (or `netlify functions:invoke`
-	// locally). Anywhere else the admin key is required.
+	// header can only come from the scheduler (or, locally, the Netlify
+	// CLI, which marks any call to a scheduled function the same way).
+	// Anywhere else the admin key is required.
 	TrustScheduleHeader bool
 }
 

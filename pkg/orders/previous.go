@@ -56,4 +56,3 @@ func sessionRequest(o *Order) payments.SessionRequest {
 	}
 	return req
 }
-
