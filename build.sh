@@ -76,7 +76,8 @@ cmd_test() {
     log "starting private Postgres and Redis in .dev/test"
     eval "$(go run ./cmd/devstack up -dir "$stack_dir")"
     started=1
-    trap 'go run ./cmd/devstack down -dir "$stack_dir" >/dev/null 2>&1 || true' EXIT
+    # Expanded now: the EXIT trap runs after this function's locals are gone.
+    trap "go run ./cmd/devstack down -dir '$stack_dir' >/dev/null 2>&1 || true" EXIT
   fi
   log "go vet"
   go vet ./...
