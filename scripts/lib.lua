@@ -20,7 +20,7 @@ local function drop_hold(order, give_back, outcome, done_ttl)
       if give_back then
         redis.call('INCRBY', stock_key(sku), fields[i + 1])
       end
-      redis.call('SREM', by_sku_key(sku), order)
+      redis.call('ZREM', by_sku_key(sku), order)
     end
   end
   redis.call('DEL', hold_key(order))

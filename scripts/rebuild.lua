@@ -38,7 +38,7 @@ for _, order in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
       if string.sub(fields[i], 1, 4) == 'sku:' then
         local sku = string.sub(fields[i], 5)
         stock[sku] = (stock[sku] or 0) - tonumber(fields[i + 1])
-        redis.call('SADD', by_sku_key(sku), order)
+        redis.call('ZADD', by_sku_key(sku), redis.call('HGET', hold_key(order), 'release_after'), order)
       end
     end
     holds = holds + 1
@@ -56,7 +56,7 @@ for _, hold in ipairs(snapshot.holds) do
     local key = hold_key(hold.order)
     for sku, quantity in pairs(hold.lines) do
       redis.call('HSET', key, 'sku:' .. sku, quantity)
-      redis.call('SADD', by_sku_key(sku), hold.order)
+      redis.call('ZADD', by_sku_key(sku), hold.release_after, hold.order)
     end
     redis.call('HSET', key, 'expires_at', hold.expires_at, 'release_after', hold.release_after)
     redis.call('ZADD', KEYS[2], hold.release_after, hold.order)

@@ -19,22 +19,23 @@ local done_ttl = tonumber(ARGV[5])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   return {'held', epoch}
 end
-if redis.call('GET', KEYS[4]) == 'committed' then
+local done = redis.call('GET', KEYS[4])
+if done == 'committed' then
   return {'committed', epoch}
 end
 
 local lines = (#ARGV - 5) / 2
 
 -- Holds nobody can pay for any more go back first, so their stock can be
--- sold now rather than when cleanup next runs.
+-- sold now rather than when cleanup next runs. Each SKU's index is scored by
+-- release_after, so only the lapsed holds are read, however many are live.
 for i = 1, lines do
-  local index = KEYS[4 + 2 * i]
-  for _, other in ipairs(redis.call('SMEMBERS', index)) do
-    local release_after = tonumber(redis.call('HGET', hold_key(other), 'release_after'))
-    if release_after == nil then
-      redis.call('SREM', index, other)
-    elseif release_after <= now then
+  local lapsed = redis.call('ZRANGEBYSCORE', KEYS[4 + 2 * i], '-inf', now)
+  for _, other in ipairs(lapsed) do
+    if redis.call('EXISTS', hold_key(other)) == 1 then
       drop_hold(other, true, 'released', done_ttl)
+    else
+      redis.call('ZREM', KEYS[4 + 2 * i], other)
     end
   end
 end
@@ -52,13 +53,19 @@ if #short > 0 then
   return short
 end
 
+-- One HSET for the whole hold: each redis.call costs, and this is the
+-- shop's hottest path.
+local fields = {'expires_at', ARGV[3], 'release_after', ARGV[4]}
 for i = 1, lines do
   local sku, quantity = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
   redis.call('DECRBY', KEYS[3 + 2 * i], quantity)
-  redis.call('HSET', KEYS[3], 'sku:' .. sku, quantity)
-  redis.call('SADD', KEYS[4 + 2 * i], order)
+  redis.call('ZADD', KEYS[4 + 2 * i], ARGV[4], order)
+  fields[#fields + 1] = 'sku:' .. sku
+  fields[#fields + 1] = quantity
 end
-redis.call('HSET', KEYS[3], 'expires_at', ARGV[3], 'release_after', ARGV[4])
+redis.call('HSET', KEYS[3], unpack(fields))
 redis.call('ZADD', KEYS[2], ARGV[4], order)
-redis.call('DEL', KEYS[4])
+if done then
+  redis.call('DEL', KEYS[4])
+end
 return {'ok', epoch}

@@ -14,15 +14,19 @@ import (
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 // stocked returns an Inventory over a private Redis database holding the
-// given availability, marked as built.
-func stocked(t *testing.T, clock *testenv.Clock, stock map[string]int) (*Inventory, redis.UniversalClient) {
+// given availability, marked as built. A nil clock is the wall clock.
+func stocked(t testing.TB, clock *testenv.Clock, stock map[string]int) (*Inventory, redis.UniversalClient) {
 	t.Helper()
 	rdb := testenv.Redis(t)
 	for sku, n := range stock {
 		rdb.Set(t.Context(), StockKey(sku), n, 0)
 	}
 	rdb.Set(t.Context(), EpochKey, "test", 0)
-	return New(rdb, clock.Now), rdb
+	now := time.Now
+	if clock != nil {
+		now = clock.Now
+	}
+	return New(rdb, now), rdb
 }
 
 func hold(order string, lines ...Line) Hold {

@@ -25,5 +25,6 @@ func HoldKey(orderID string) string { return "{inv}:hold:" + orderID }
 // DoneKey remembers how an order's hold ended: "released" or "committed".
 func DoneKey(orderID string) string { return "{inv}:done:" + orderID }
 
-// ReservationsBySKUKey indexes the orders holding units of sku.
+// ReservationsBySKUKey indexes the orders holding units of sku, scored by
+// release_after in Unix milliseconds.
 func ReservationsBySKUKey(sku string) string { return "{inv}:reservations_by_sku:" + sku }

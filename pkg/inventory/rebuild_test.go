@@ -61,7 +61,7 @@ func TestRebuildRestoresAvailabilityAndHolds(t *testing.T) {
 		StockXL:   rdb.Get(ctx, StockKey("TSHIRT-XL")).Val(),
 		Hold:      rdb.HGetAll(ctx, HoldKey("00000000-0000-0000-0000-0000000000b1")).Val(),
 		Holds:     rdb.ZRange(ctx, HoldsByReleaseKey, 0, -1).Val(),
-		BySKU:     rdb.SMembers(ctx, ReservationsBySKUKey("TSHIRT-M")).Val(),
+		BySKU:     rdb.ZRange(ctx, ReservationsBySKUKey("TSHIRT-M"), 0, -1).Val(),
 		StaleHold: rdb.Exists(ctx, HoldKey("gone")).Val(),
 		Epoch:     rdb.Exists(ctx, EpochKey).Val() == 1,
 	}
