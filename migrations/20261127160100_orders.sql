@@ -43,7 +43,6 @@ CREATE TABLE orders (
 );
 -- One unpaid order per customer: a new order cancels the previous one first.
 CREATE UNIQUE INDEX orders_one_unpaid_per_customer ON orders (customer_id) WHERE status = 'pending_payment';
-CREATE INDEX orders_status_created ON orders (status, created_at);
 CREATE INDEX orders_pending_by_hold_expiry ON orders (hold_expires_at) WHERE status = 'pending_payment';
 
 -- The durable side of a stock hold; Redis holds the fast copy and is rebuilt

@@ -35,7 +35,7 @@ type harness struct {
 
 // newHarness stocks a T-shirt in sizes S/M/L (15.00 USD, L +2.00), a mug
 // priced in EUR and a discontinued cap.
-func newHarness(t *testing.T, stock map[string]int) *harness {
+func newHarness(t testing.TB, stock map[string]int) *harness {
 	t.Helper()
 	h := &harness{db: testenv.DB(t), rdb: testenv.Redis(t), clock: testenv.NewClock(t0)}
 	exec(t, h.db, `
@@ -80,7 +80,7 @@ func newHarness(t *testing.T, stock map[string]int) *harness {
 	return h
 }
 
-func exec(t *testing.T, db *pgxpool.Pool, sql string, args ...any) {
+func exec(t testing.TB, db *pgxpool.Pool, sql string, args ...any) {
 	t.Helper()
 	if _, err := db.Exec(t.Context(), sql, args...); err != nil {
 		t.Fatalf("fixture: %v", err)

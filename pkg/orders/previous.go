@@ -12,11 +12,7 @@ import (
 // cancelPrevious keeps one unpaid order per customer: a new order cancels
 // the previous one, expiring its Checkout session first so nobody can pay
 // for stock that is about to go back.
-func (s *Service) cancelPrevious(ctx context.Context, waID, key string) error {
-	previous, err := unpaidOrders(ctx, s.DB, waID, key)
-	if err != nil {
-		return unavailable("find previous order", err)
-	}
+func (s *Service) cancelPrevious(ctx context.Context, previous []*Order) error {
 	for _, o := range previous {
 		if o.CheckoutID != "" {
 			session, err := s.Checkout.ExpireSession(ctx, o.CheckoutID)
@@ -30,6 +26,7 @@ func (s *Service) cancelPrevious(ctx context.Context, waID, key string) error {
 		}
 		var changed bool
 		err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+			var err error
 			changed, err = cancel(ctx, tx, o.ID, "replaced", nil)
 			return err
 		})

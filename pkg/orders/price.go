@@ -1,7 +1,6 @@
 package orders
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -39,37 +38,36 @@ func normalise(lines []Line, maxQuantity int) ([]Line, error) {
 	return out, nil
 }
 
-// price reads each line's price from Postgres: the product's price plus the
-// variant's delta. Client-sent prices are never used. Variants not in stock
-// are short with nothing available.
-func price(ctx context.Context, q querier, lines []Line) ([]Item, string, error) {
-	skus := make([]string, len(lines))
-	for i, l := range lines {
-		skus[i] = l.SKU
-	}
-	rows, err := q.Query(ctx, `
-		SELECT v.sku, p.title || CASE WHEN v.title <> p.title THEN ' — ' || v.title ELSE '' END,
-		       p.price_minor + v.price_delta_minor, p.currency, v.availability = 'in stock'
-		FROM variants v JOIN products p ON p.id = v.product_id
-		WHERE v.sku = ANY($1)`, skus)
-	if err != nil {
-		return nil, "", err
-	}
-	type priced struct {
-		title    string
-		price    int64
-		currency string
-		onSale   bool
-	}
-	found := map[string]priced{}
+// pricesSQL reads each SKU's price: the product's price plus the variant's
+// delta. Client-sent prices are never used.
+const pricesSQL = `
+	SELECT v.sku, p.title || CASE WHEN v.title <> p.title THEN ' — ' || v.title ELSE '' END,
+	       p.price_minor + v.price_delta_minor, p.currency, v.availability = 'in stock'
+	FROM variants v JOIN products p ON p.id = v.product_id
+	WHERE v.sku = ANY($1)`
+
+// catalogPrice is one SKU as the catalogue sells it.
+type catalogPrice struct {
+	title    string
+	price    int64
+	currency string
+	onSale   bool
+}
+
+func scanPrices(rows pgx.Rows) (map[string]catalogPrice, error) {
+	found := map[string]catalogPrice{}
 	var sku string
-	var p priced
-	if _, err := pgx.ForEachRow(rows, []any{&sku, &p.title, &p.price, &p.currency, &p.onSale}, func() error {
+	var p catalogPrice
+	_, err := pgx.ForEachRow(rows, []any{&sku, &p.title, &p.price, &p.currency, &p.onSale}, func() error {
 		found[sku] = p
 		return nil
-	}); err != nil {
-		return nil, "", err
-	}
+	})
+	return found, err
+}
+
+// price turns lines into items at catalogue prices. Variants not in stock
+// are short with nothing available.
+func price(lines []Line, found map[string]catalogPrice) ([]Item, string, error) {
 	var unknown []string
 	var short []Shortage
 	items := make([]Item, 0, len(lines))

@@ -60,21 +60,19 @@ func (s *Service) Create(ctx context.Context, req Request) (*Order, error) {
 		return nil, err
 	}
 	hash := requestHash(req.Customer, lines)
-	if o, err := s.existing(ctx, req.Key, hash); o != nil || err != nil {
-		return o, err
-	}
-	items, currency, err := price(ctx, s.DB, lines)
+	l, err := look(ctx, s.DB, req.Key, lines, req.Customer.WaID)
 	if err != nil {
-		var stock *OutOfStockError
-		if errors.As(err, &stock) || errors.Is(err, ErrInvalid) || isUnknownSKU(err) {
-			return nil, err
-		}
-		return nil, unavailable("price", err)
+		return nil, unavailable("read catalogue and orders", err)
 	}
-	if req.Customer.WaID != "" {
-		if err := s.cancelPrevious(ctx, req.Customer.WaID, req.Key); err != nil {
-			return nil, err
-		}
+	if l.existing != nil {
+		return s.replay(ctx, l.existing, hash)
+	}
+	items, currency, err := price(lines, l.prices)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cancelPrevious(ctx, l.previous); err != nil {
+		return nil, err
 	}
 	o, err := s.insert(ctx, req, items, currency, hash)
 	if err != nil {
@@ -83,19 +81,25 @@ func (s *Service) Create(ctx context.Context, req Request) (*Order, error) {
 	return s.resume(ctx, o)
 }
 
-// existing answers a repeated request with the order its key made.
+// replay answers a repeated request with the order its key made, taking it
+// further if an earlier attempt stopped halfway.
+func (s *Service) replay(ctx context.Context, o *Order, hash string) (*Order, error) {
+	if o.RequestHash != hash {
+		return nil, ErrKeyReused
+	}
+	return s.resume(ctx, o)
+}
+
+// existing finds the order a concurrent copy of this request made.
 func (s *Service) existing(ctx context.Context, key, hash string) (*Order, error) {
 	o, err := findByKey(ctx, s.DB, key)
 	if err != nil {
 		return nil, unavailable("find order", err)
 	}
 	if o == nil {
-		return nil, nil
+		return nil, fmt.Errorf("%w: order for this request vanished", ErrUnavailable)
 	}
-	if o.RequestHash != hash {
-		return nil, ErrKeyReused
-	}
-	return s.resume(ctx, o)
+	return s.replay(ctx, o, hash)
 }
 
 func (s *Service) insert(ctx context.Context, req Request, items []Item, currency, hash string) (*Order, error) {
@@ -108,13 +112,7 @@ func (s *Service) insert(ctx context.Context, req Request, items []Item, currenc
 	// Computed once and stored, so a retried session request is identical.
 	o.CheckoutExpiry = now.Add(max(s.TTL, minCheckoutLife)).Truncate(time.Second)
 	o.ReleaseAfter = o.CheckoutExpiry.Add(clockSkew)
-	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		var err error
-		if o.CustomerID, err = upsertCustomer(ctx, tx, req.Customer, req.Key); err != nil {
-			return err
-		}
-		return insertOrder(ctx, tx, o)
-	})
+	err := insertOrder(ctx, s.DB, o, req.Customer)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.As(err, &pgErr) && pgErr.ConstraintName == "orders_request_key_key":
@@ -148,19 +146,17 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 		s.abandon(ctx, o, "payment_refused", nil)
 		return nil, fmt.Errorf("%w: %w", ErrPaymentRefused, err)
 	}
+	// The session and the payment link commit together, in one round trip.
 	var queued uuid.UUID
-	err = pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		if err := attachSession(ctx, tx, o.ID, session.ID, session.URL, o.CheckoutExpiry); err != nil {
-			return err
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE orders SET checkout_session_id = $2, checkout_url = $3, updated_at = now()
+		WHERE id = $1 AND checkout_session_id IS NULL`, o.ID, session.ID, session.URL)
+	if o.WaID != "" {
+		if err := outbox.QueueEnqueue(b, paymentLink(o, session.URL), &queued); err != nil {
+			return nil, err
 		}
-		if o.WaID == "" {
-			return nil
-		}
-		var err error
-		queued, err = outbox.Enqueue(ctx, tx, paymentLink(o, session.URL))
-		return err
-	})
-	if err != nil {
+	}
+	if err := s.DB.SendBatch(ctx, b).Close(); err != nil {
 		return nil, unavailable("store checkout session", err)
 	}
 	o.CheckoutID, o.CheckoutURL = session.ID, session.URL
@@ -244,9 +240,4 @@ func (s *Service) deliver(ctx context.Context, o *Order, id uuid.UUID) {
 		// Queued all the same: cleanup's outbox retry sends it.
 		s.Log.WarnContext(ctx, "send payment link", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
 	}
-}
-
-func isUnknownSKU(err error) bool {
-	var unknown *UnknownSKUError
-	return errors.As(err, &unknown)
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // querier is what both a pool and a transaction offer.
@@ -57,39 +57,50 @@ func get(ctx context.Context, q querier, id uuid.UUID) (*Order, error) {
 		FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1`, id))
 }
 
-// upsertCustomer keys customers by wa_id; shop-front orders without one get
-// a customer keyed by the request.
-func upsertCustomer(ctx context.Context, q querier, c Customer, key string) (uuid.UUID, error) {
-	waID := c.WaID
-	if waID == "" {
-		waID = "guest:" + key
-	}
-	var id uuid.UUID
-	err := q.QueryRow(ctx, `
-		INSERT INTO customers (wa_id, user_id, profile_name) VALUES ($1, NULLIF($2, ''), $3)
-		ON CONFLICT (wa_id) DO UPDATE SET
-			user_id = COALESCE(EXCLUDED.user_id, customers.user_id),
-			profile_name = CASE WHEN EXCLUDED.profile_name <> '' THEN EXCLUDED.profile_name ELSE customers.profile_name END,
-			updated_at = now()
-		RETURNING id`, waID, c.UserID, c.Name).Scan(&id)
-	return id, err
+// lookup is what Create reads before writing, fetched in one round trip.
+type lookup struct {
+	existing *Order                  // the order this request key already made
+	prices   map[string]catalogPrice // by SKU
+	previous []*Order                // the customer's other unpaid orders
 }
 
-// unpaidOrders lists the customer's orders awaiting payment, except the one
-// for key.
-func unpaidOrders(ctx context.Context, q querier, waID, key string) ([]*Order, error) {
-	rows, err := q.Query(ctx, `SELECT `+orderColumns+`
-		FROM orders o JOIN customers c ON c.id = o.customer_id
-		WHERE c.wa_id = $1 AND o.status = 'pending_payment' AND o.request_key <> $2`, waID, key)
-	if err != nil {
-		return nil, err
+func look(ctx context.Context, db *pgxpool.Pool, key string, lines []Line, waID string) (*lookup, error) {
+	skus := make([]string, len(lines))
+	for i, l := range lines {
+		skus[i] = l.SKU
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Order, error) { return scanOrder(r) })
+	var l lookup
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+orderColumns+` FROM orders o JOIN customers c ON c.id = o.customer_id
+		WHERE o.request_key = $1`, key).QueryRow(func(row pgx.Row) error {
+		o, err := scanOrder(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		l.existing = o
+		return err
+	})
+	b.Queue(pricesSQL, skus).Query(func(rows pgx.Rows) error {
+		var err error
+		l.prices, err = scanPrices(rows)
+		return err
+	})
+	if waID != "" {
+		b.Queue(`SELECT `+orderColumns+` FROM orders o JOIN customers c ON c.id = o.customer_id
+			WHERE c.wa_id = $1 AND o.status = 'pending_payment' AND o.request_key <> $2`, waID, key).
+			Query(func(rows pgx.Rows) error {
+				var err error
+				l.previous, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Order, error) { return scanOrder(r) })
+				return err
+			})
+	}
+	return &l, db.SendBatch(ctx, b).Close()
 }
 
-// insertOrder writes the provisional order and its reservations, 'pending'
-// until Redis confirms the hold.
-func insertOrder(ctx context.Context, tx pgx.Tx, o *Order) error {
+// insertOrder writes the customer, the provisional order and its
+// reservations ('pending' until Redis confirms the hold) in one statement:
+// one round trip, one implicit transaction.
+func insertOrder(ctx context.Context, q querier, o *Order, c Customer) error {
 	items, err := json.Marshal(o.Items)
 	if err != nil {
 		return err
@@ -97,38 +108,49 @@ func insertOrder(ctx context.Context, tx pgx.Tx, o *Order) error {
 	// JSON goes as text: under the exec query mode pgx would send []byte as
 	// bytea, which jsonb refuses.
 	meta, _ := json.Marshal(map[string]string{"request_hash": o.RequestHash})
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO orders (id, customer_id, request_key, status, items, currency, total_minor,
-		                    hold_expires_at, release_after, checkout_expires_at, metadata)
-		VALUES ($1, $2, $3, 'pending_payment', $4, $5, $6, $7, $8, $9, $10)`,
-		o.ID, o.CustomerID, o.Key, string(items), o.Currency, o.TotalMinor,
-		o.HoldExpiresAt, o.ReleaseAfter, o.CheckoutExpiry, string(meta)); err != nil {
-		return err
+	skus := make([]string, len(o.Items))
+	quantities := make([]int32, len(o.Items))
+	for i, it := range o.Items {
+		skus[i], quantities[i] = it.SKU, int32(it.Quantity)
 	}
-	for _, it := range o.Items {
-		if _, err := tx.Exec(ctx, `
+	return q.QueryRow(ctx, `
+		WITH customer AS (
+			INSERT INTO customers (wa_id, user_id, profile_name) VALUES ($1, NULLIF($2, ''), $3)
+			ON CONFLICT (wa_id) DO UPDATE SET
+				user_id = COALESCE(EXCLUDED.user_id, customers.user_id),
+				profile_name = CASE WHEN EXCLUDED.profile_name <> '' THEN EXCLUDED.profile_name ELSE customers.profile_name END,
+				updated_at = now()
+			RETURNING id
+		), inserted AS (
+			INSERT INTO orders (id, customer_id, request_key, status, items, currency, total_minor,
+			                    hold_expires_at, release_after, checkout_expires_at, metadata)
+			SELECT $4, customer.id, $5, 'pending_payment', $6, $7, $8, $9, $10, $11, $12 FROM customer
+			RETURNING id, customer_id
+		), held AS (
 			INSERT INTO reservations (order_id, sku, quantity, expires_at, release_after, state)
-			VALUES ($1, $2, $3, $4, $5, 'pending')`,
-			o.ID, it.SKU, it.Quantity, o.HoldExpiresAt, o.ReleaseAfter); err != nil {
-			return err
-		}
+			SELECT inserted.id, line.sku, line.quantity, $9, $10, 'pending'
+			FROM inserted, unnest($13::text[], $14::int[]) AS line(sku, quantity)
+		)
+		SELECT customer_id FROM inserted`,
+		customerKey(c, o.Key), c.UserID, c.Name,
+		o.ID, o.Key, string(items), o.Currency, o.TotalMinor,
+		o.HoldExpiresAt, o.ReleaseAfter, o.CheckoutExpiry, string(meta), skus, quantities,
+	).Scan(&o.CustomerID)
+}
+
+// customerKey keys customers by wa_id; shop-front orders without one get a
+// customer of their own, keyed by the request.
+func customerKey(c Customer, requestKey string) string {
+	if c.WaID != "" {
+		return c.WaID
 	}
-	return nil
+	return "guest:" + requestKey
 }
 
 // markHeld records that Redis holds the order's stock.
 func markHeld(ctx context.Context, q querier, id uuid.UUID) error {
 	_, err := q.Exec(ctx, `UPDATE reservations SET state = 'held', updated_at = now()
 		WHERE order_id = $1 AND state = 'pending'`, id)
-	return err
-}
-
-// attachSession stores the Checkout session once; a concurrent attach of
-// the same (idempotent) session changes nothing.
-func attachSession(ctx context.Context, tx pgx.Tx, id uuid.UUID, sessionID, url string, expires time.Time) error {
-	_, err := tx.Exec(ctx, `UPDATE orders SET checkout_session_id = $2, checkout_url = $3,
-		checkout_expires_at = $4, updated_at = now()
-		WHERE id = $1 AND checkout_session_id IS NULL`, id, sessionID, url, expires)
 	return err
 }
 

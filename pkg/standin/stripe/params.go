@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -74,6 +75,27 @@ func known(t reflect.Type, segs []string) bool {
 // formField finds the field tagged form:"name", looking through embedded
 // form:"*" structs (stripe.Params carries expand and metadata).
 func formField(t reflect.Type, name string) (reflect.Type, bool) {
+	key := fieldKey{t, name}
+	if hit, ok := formFields.Load(key); ok {
+		ft, _ := hit.(reflect.Type)
+		return ft, ft != nil
+	}
+	ft, ok := findFormField(t, name)
+	formFields.Store(key, ft)
+	return ft, ok
+}
+
+// formFields caches formField: reflecting over stripe-go's large params
+// structs on every request made the stand-in a visible cost in benchmarks
+// that are meant to measure the shop.
+var formFields sync.Map // fieldKey → reflect.Type (nil when absent)
+
+type fieldKey struct {
+	t    reflect.Type
+	name string
+}
+
+func findFormField(t reflect.Type, name string) (reflect.Type, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("form"), ",")
@@ -81,7 +103,7 @@ func formField(t reflect.Type, name string) (reflect.Type, bool) {
 		case tag == name:
 			return f.Type, true
 		case tag == "*" && f.Type.Kind() == reflect.Struct:
-			if ft, ok := formField(f.Type, name); ok {
+			if ft, ok := findFormField(f.Type, name); ok {
 				return ft, true
 			}
 		}
