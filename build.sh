@@ -6,6 +6,7 @@
 #   ./build.sh test            vet and test everything against real Postgres and Redis
 #   ./build.sh functions       cross-compile each function as Netlify does, with sizes
 #   ./build.sh netlify-check   bundle with Netlify's own tools and serve one request
+#   ./build.sh bench           benchmarks against the machine's own limits, cold starts, sizes
 #   ./build.sh coldstart       time each function binary's cold start through a Lambda Runtime API
 #   ./build.sh migrate         apply the schema to DATABASE_URL
 #   ./build.sh import [FEED]   import a Meta catalogue feed (default: the demo feed)
@@ -68,24 +69,48 @@ ensure_stripe_mock() {
   go install github.com/stripe/stripe-mock@v0.203.0
 }
 
-cmd_test() {
+# start_stack exports DATABASE_URL and REDIS_URL for a private stack in
+# .dev/<name> unless both are given, and stops it when the script exits.
+start_stack() {
   ensure_services
+  if [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ]; then return; fi
+  local stack_dir="$root/.dev/$1"
+  log "starting private Postgres and Redis in .dev/$1"
+  eval "$(go run ./cmd/devstack up -dir "$stack_dir")"
+  # Expanded now: the EXIT trap runs after this function's locals are gone.
+  trap "go run ./cmd/devstack down -dir '$stack_dir' >/dev/null 2>&1 || true" EXIT
+}
+
+cmd_test() {
   ensure_stripe_mock
-  local stack_dir="$root/.dev/test" started=
-  if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
-    log "starting private Postgres and Redis in .dev/test"
-    eval "$(go run ./cmd/devstack up -dir "$stack_dir")"
-    started=1
-    # Expanded now: the EXIT trap runs after this function's locals are gone.
-    trap "go run ./cmd/devstack down -dir '$stack_dir' >/dev/null 2>&1 || true" EXIT
-  fi
+  start_stack test
   log "go vet"
   go vet ./...
   log "go test -race"
   go test -race -count=1 -timeout 8m ./...
   log "netlify check"
   ./scripts/netlify-check.sh
-  [ -z "$started" ] || log "stopping private Postgres and Redis"
+}
+
+# Benchmarks run in one go so their ratios compare like with like; each
+# target is a ratio to a limit measured in the same run.
+cmd_bench() {
+  start_stack bench
+  log "benchmarks (go test -bench)"
+  CI=true go test -run '^$' -bench 'Reserve|RawEvalSHA|Create|PostgresInsert' -benchtime "${BENCHTIME:-5s}" \
+    ./pkg/inventory ./pkg/orders | tee "$root/dist/bench.txt"
+  awk '
+    /^Benchmark/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /\/s$/) rate[$1] = $i }
+    END {
+      r = rate["BenchmarkReserve-2"]; e = rate["BenchmarkRawEvalSHA-2"]
+      o = rate["BenchmarkCreate-2"]; p = rate["BenchmarkPostgresInsert-2"]
+      printf "\n| measure | rate | limit | ratio | target |\n|---|--:|--:|--:|--:|\n"
+      if (e) printf "| holds/s through reserve.lua vs raw EVALSHA | %.0f | %.0f | %.2f | 0.50 |\n", r, e, r / e
+      if (p) printf "| orders/s end to end vs Postgres single-row inserts/s | %.0f | %.0f | %.3f | 0.08 |\n", o, p, o / p
+    }' "$root/dist/bench.txt"
+  log "cold start and binary size"
+  build_functions >/dev/null
+  cmd_coldstart
 }
 
 # Dummy settings: the sample events never reach Postgres, Redis or the
@@ -105,11 +130,12 @@ main() {
     build|functions) log "building functions"; build_functions ;;
     dev) ensure_services; exec go run ./cmd/dev ;;
     test) cmd_test ;;
+    bench) mkdir -p dist; cmd_bench ;;
     netlify-check) exec ./scripts/netlify-check.sh ;;
     coldstart) build_functions; cmd_coldstart ;;
     migrate) exec go run ./scripts/migrate ;;
     import) shift; exec go run ./scripts/import-catalog "${@:-scripts/demo-catalog.csv}" ;;
-    *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
   esac
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/wa-shop/shop/pkg/catalog"
 	"github.com/wa-shop/shop/pkg/inventory"
 	"github.com/wa-shop/shop/pkg/postgres"
+	"github.com/wa-shop/shop/pkg/schema"
 )
 
 const demoFeed = "scripts/demo-catalog.csv"
@@ -25,7 +26,7 @@ func prepareData(ctx context.Context, log *slog.Logger, stdout io.Writer) error 
 		return err
 	}
 	defer pool.Close()
-	if _, err := postgres.Migrate(ctx, pool, log); err != nil {
+	if _, err := schema.Migrate(ctx, pool, log); err != nil {
 		return err
 	}
 	var products int

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wa-shop/shop/pkg/postgres"
+	"github.com/wa-shop/shop/pkg/schema"
 	"github.com/wa-shop/shop/pkg/testenv"
 )
 
@@ -54,7 +55,7 @@ func TestMigrateIsSafeTwiceAndConcurrently(t *testing.T) {
 	errs := make([]error, 3)
 	for i := range errs {
 		wg.Go(func() {
-			applied, err := postgres.Migrate(t.Context(), pool, log)
+			applied, err := schema.Migrate(t.Context(), pool, log)
 			if err == nil && len(applied) != 0 {
 				t.Errorf("run %d applied %v on an up-to-date schema", i, applied)
 			}

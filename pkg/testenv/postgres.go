@@ -16,6 +16,7 @@ import (
 
 	"github.com/wa-shop/shop/migrations"
 	"github.com/wa-shop/shop/pkg/postgres"
+	"github.com/wa-shop/shop/pkg/schema"
 )
 
 // DB returns a pool on a fresh database holding the current schema and no
@@ -89,7 +90,7 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, adminURL string) (stri
 	if err != nil {
 		return "", err
 	}
-	_, err = postgres.Migrate(ctx, pool, slog.New(slog.DiscardHandler))
+	_, err = schema.Migrate(ctx, pool, slog.New(slog.DiscardHandler))
 	pool.Close()
 	if err != nil {
 		return "", err

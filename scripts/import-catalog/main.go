@@ -33,6 +33,7 @@ import (
 	"github.com/wa-shop/shop/pkg/config"
 	"github.com/wa-shop/shop/pkg/inventory"
 	"github.com/wa-shop/shop/pkg/postgres"
+	"github.com/wa-shop/shop/pkg/schema"
 )
 
 func main() {
@@ -95,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer pool.Close()
 	if !*dryRun {
-		applied, err := postgres.Migrate(ctx, pool, log)
+		applied, err := schema.Migrate(ctx, pool, log)
 		if err != nil {
 			return err
 		}

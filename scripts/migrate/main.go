@@ -12,6 +12,7 @@ import (
 	"github.com/wa-shop/shop/pkg/app"
 	"github.com/wa-shop/shop/pkg/config"
 	"github.com/wa-shop/shop/pkg/postgres"
+	"github.com/wa-shop/shop/pkg/schema"
 )
 
 func main() {
@@ -34,7 +35,7 @@ func run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	defer pool.Close()
-	applied, err := postgres.Migrate(ctx, pool, app.NewLogger(logging.SlogLevel()))
+	applied, err := schema.Migrate(ctx, pool, app.NewLogger(logging.SlogLevel()))
 	if err != nil {
 		return err
 	}

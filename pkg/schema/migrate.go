@@ -1,4 +1,7 @@
-package postgres
+// Package schema applies the shop's migrations. It is apart from
+// pkg/postgres so the functions, which never migrate, do not carry goose and
+// its dependencies.
+package schema
 
 import (
 	"context"
