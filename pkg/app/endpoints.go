@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/wa-shop/shop/pkg/claim"
 	"github.com/wa-shop/shop/pkg/cleanup"
 	"github.com/wa-shop/shop/pkg/config"
 	"github.com/wa-shop/shop/pkg/orders"
@@ -25,13 +26,21 @@ func Webhook(ctx context.Context, log *slog.Logger) (http.Handler, error) {
 	}, log), nil
 }
 
-// PaymentCallback builds Stripe's webhook endpoint.
+// PaymentCallback builds Stripe's webhook endpoint: it applies payments to
+// orders, so it reads what order creation reads plus the signing secret.
 func PaymentCallback(ctx context.Context, log *slog.Logger) (http.Handler, error) {
-	var hook config.StripeWebhook
-	if err := config.Load(&hook); err != nil {
+	var (
+		hook     config.StripeWebhook
+		settings orderSettings
+	)
+	if err := config.Load(append(settings.sections(), &hook)...); err != nil {
 		return nil, err
 	}
-	return payments.NewCallback(hook.Secret, log), nil
+	svc, rdb, err := newOrderService(ctx, &settings, log)
+	if err != nil {
+		return nil, err
+	}
+	return payments.NewCallback(hook.Secret, svc, claim.New(rdb, 0), log), nil
 }
 
 // CreateOrder builds create-order-proxy: a forwarder to the dedicated
@@ -60,7 +69,7 @@ func createOrderInline(ctx context.Context, apiKey, backendSecret string, log *s
 	if err := config.Load(settings.sections()...); err != nil {
 		return nil, err
 	}
-	svc, err := newOrderService(ctx, &settings, log)
+	svc, _, err := newOrderService(ctx, &settings, log)
 	if err != nil {
 		return nil, err
 	}

@@ -54,14 +54,14 @@ func (s *orderSettings) sections() []any {
 
 // newOrderService wires orders.Create to Postgres, Redis, Stripe and the
 // outbox's WhatsApp sender.
-func newOrderService(ctx context.Context, s *orderSettings, log *slog.Logger) (*orders.Service, error) {
+func newOrderService(ctx context.Context, s *orderSettings, log *slog.Logger) (*orders.Service, *redis.Client, error) {
 	pool, rdb, err := openStores(ctx, s.db, s.rds)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	checkout, err := payments.NewCheckout(s.stripe)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sender := whatsapp.NewClient(whatsapp.ClientConfig{
 		BaseURL: s.wa.BaseURL, Version: s.wa.Version, PhoneNumberID: s.wa.PhoneNumberID,
@@ -75,6 +75,7 @@ func newOrderService(ctx context.Context, s *orderSettings, log *slog.Logger) (*
 		Now:         time.Now,
 		TTL:         s.rules.ReservationTTL,
 		MaxQuantity: s.rules.MaxQuantityPerOrder,
+		Templates:   orders.Templates{Confirmation: s.wa.OrderConfirmationTemplate, Language: s.wa.TemplateLanguage},
 		Log:         log,
-	}, nil
+	}, rdb, nil
 }

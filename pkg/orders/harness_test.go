@@ -3,13 +3,16 @@ package orders
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wa-shop/shop/pkg/claim"
 	"github.com/wa-shop/shop/pkg/config"
 	"github.com/wa-shop/shop/pkg/inventory"
 	"github.com/wa-shop/shop/pkg/outbox"
@@ -25,12 +28,13 @@ var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 // harness is the shop's order path on real Postgres and Redis, with the
 // Stripe and Graph API stand-ins over HTTP.
 type harness struct {
-	db     *pgxpool.Pool
-	rdb    *redis.Client
-	clock  *testenv.Clock
-	stripe *stripe.Server
-	graph  *graph.Server
-	svc    *Service
+	callbackURL string
+	db          *pgxpool.Pool
+	rdb         *redis.Client
+	clock       *testenv.Clock
+	stripe      *stripe.Server
+	graph       *graph.Server
+	svc         *Service
 }
 
 // newHarness stocks a T-shirt in sizes S/M/L (15.00 USD, L +2.00), a mug
@@ -52,7 +56,14 @@ func newHarness(t testing.TB, stock map[string]int) *harness {
 	exec(t, h.db, `INSERT INTO variants (product_id, sku, title, stock_on_hand, availability) VALUES
 		('00000000-0000-0000-0000-00000000000c', 'CAP', 'Cap', 5, 'discontinued')`)
 
-	h.stripe = stripe.New(stripe.Options{SecretKey: "sk_test_orders", Now: h.clock.Now})
+	// payment-callback, served before the stand-in that posts to it exists;
+	// its handler is set once the service is built.
+	callback := &lateHandler{}
+	callbackSrv := httptest.NewServer(callback)
+	t.Cleanup(callbackSrv.Close)
+	h.callbackURL = callbackSrv.URL
+	h.stripe = stripe.New(stripe.Options{SecretKey: "sk_test_orders", Now: h.clock.Now,
+		WebhookURL: callbackSrv.URL, WebhookSecret: webhookSecret})
 	stripeSrv := httptest.NewServer(h.stripe)
 	t.Cleanup(stripeSrv.Close)
 	h.graph = graph.New(graph.Options{AccessToken: "wa-token", PhoneNumberID: "100"})
@@ -76,8 +87,31 @@ func newHarness(t testing.TB, stock map[string]int) *harness {
 		DB: h.db, Inventory: inv, Checkout: checkout,
 		Outbox: &outbox.Outbox{DB: h.db, Sender: sender, Now: h.clock.Now, Log: log},
 		Now:    h.clock.Now, TTL: 10 * time.Minute, MaxQuantity: 5, Log: log,
+		Templates: Templates{Confirmation: "order_confirmation", Language: "en"},
 	}
+	callback.set(payments.NewCallback(webhookSecret, h.svc, claim.New(h.rdb, 0), log))
 	return h
+}
+
+const webhookSecret = "whsec_orders"
+
+// lateHandler serves a handler set after the server starts.
+type lateHandler struct {
+	mu sync.Mutex
+	h  http.Handler
+}
+
+func (l *lateHandler) set(h http.Handler) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.h = h
+}
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.Lock()
+	h := l.h
+	l.mu.Unlock()
+	h.ServeHTTP(w, r)
 }
 
 func exec(t testing.TB, db *pgxpool.Pool, sql string, args ...any) {

@@ -9,9 +9,14 @@ import (
 	"github.com/wa-shop/shop/pkg/whatsapp"
 )
 
-// KindPaymentLink is the outbox kind of the message carrying the Checkout
-// link; one per order.
-const KindPaymentLink = "payment_link"
+// Outbox kinds: one message of each per order.
+const (
+	KindPaymentLink   = "payment_link"
+	KindConfirmation  = "order_confirmation"
+	KindExpiryNotice  = "expiry_notice"
+	KindPaymentFailed = "payment_failed"
+	KindRefundNotice  = "refund_notice"
+)
 
 // paymentLink is the WhatsApp message that asks the customer to pay.
 func paymentLink(o *Order, url string) outbox.Message {
@@ -33,4 +38,49 @@ func ShortID(id string) string {
 		return strings.ToUpper(id)
 	}
 	return strings.ToUpper(id[:8])
+}
+
+// confirmation is the order_confirmation template: it reaches the customer
+// even outside WhatsApp's 24-hour window. Body parameters: name, order
+// number, total, items.
+func (s *Service) confirmation(o *Order) outbox.Message {
+	name := o.CustomerName
+	if name == "" {
+		name = "there"
+	}
+	id := o.ID
+	return outbox.Message{OrderID: &id, Kind: KindConfirmation, Recipient: o.WaID,
+		Payload: whatsapp.Template(s.Templates.Confirmation, s.Templates.Language,
+			name, ShortID(o.ID.String()), catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}.String(), itemSummary(o))}
+}
+
+func expiryNotice(o *Order) *outbox.Message {
+	return notice(o, KindExpiryNotice, fmt.Sprintf(
+		"Your reservation for order %s lapsed and the items went back on the shelf. Send \"menu\" to order again.",
+		ShortID(o.ID.String())))
+}
+
+func paymentFailedNotice(o *Order) *outbox.Message {
+	return notice(o, KindPaymentFailed, fmt.Sprintf(
+		"The payment for order %s did not go through, so the items were released. Send \"menu\" to order again.",
+		ShortID(o.ID.String())))
+}
+
+func refundNotice(o *Order) outbox.Message {
+	return *notice(o, KindRefundNotice, fmt.Sprintf(
+		"Sorry! Your payment for order %s arrived after the last items were sold. We have refunded %s in full; it reaches your account in a few days.",
+		ShortID(o.ID.String()), catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}))
+}
+
+func notice(o *Order, kind, text string) *outbox.Message {
+	id := o.ID
+	return &outbox.Message{OrderID: &id, Kind: kind, Recipient: o.WaID, Payload: whatsapp.Text(text)}
+}
+
+func itemSummary(o *Order) string {
+	parts := make([]string, len(o.Items))
+	for i, it := range o.Items {
+		parts[i] = fmt.Sprintf("%d × %s", it.Quantity, it.Title)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -55,7 +55,8 @@ type Item struct {
 type Order struct {
 	ID             uuid.UUID
 	CustomerID     uuid.UUID
-	WaID           string
+	WaID           string // empty for shop-front customers
+	CustomerName   string
 	Key            string
 	Status         string
 	Items          []Item

@@ -32,6 +32,7 @@ const (
 type Checkout interface {
 	CreateSession(ctx context.Context, req payments.SessionRequest) (payments.Session, error)
 	ExpireSession(ctx context.Context, id string) (payments.Session, error)
+	Refund(ctx context.Context, paymentIntentID string, amount int64, idempotencyKey string, metadata map[string]string) (string, error)
 }
 
 // Service creates orders.
@@ -43,7 +44,14 @@ type Service struct {
 	Now         func() time.Time
 	TTL         time.Duration // RESERVATION_TTL
 	MaxQuantity int           // MAX_QUANTITY_PER_ORDER
+	Templates   Templates
 	Log         *slog.Logger
+}
+
+// Templates names the WhatsApp templates the shop sends.
+type Templates struct {
+	Confirmation string // ORDER_CONFIRMATION_TEMPLATE
+	Language     string // TEMPLATE_LANGUAGE
 }
 
 // Create turns a request into a provisional order holding its stock, with a
@@ -105,7 +113,7 @@ func (s *Service) existing(ctx context.Context, key, hash string) (*Order, error
 func (s *Service) insert(ctx context.Context, req Request, items []Item, currency, hash string) (*Order, error) {
 	now := s.Now()
 	o := &Order{
-		ID: uuid.New(), Key: req.Key, WaID: req.Customer.WaID, Status: StatusPendingPayment,
+		ID: uuid.New(), Key: req.Key, WaID: req.Customer.WaID, CustomerName: req.Customer.Name, Status: StatusPendingPayment,
 		Items: items, Currency: currency, TotalMinor: total(items), RequestHash: hash,
 		HoldExpiresAt: now.Add(s.TTL),
 	}

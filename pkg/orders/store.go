@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,7 +19,7 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-const orderColumns = `o.id, o.customer_id, c.wa_id, o.request_key, o.status, o.items, o.currency,
+const orderColumns = `o.id, o.customer_id, c.wa_id, c.profile_name, o.request_key, o.status, o.items, o.currency,
 	o.total_minor, o.hold_expires_at, o.release_after, COALESCE(o.checkout_session_id, ''),
 	COALESCE(o.checkout_url, ''), COALESCE(o.checkout_expires_at, o.release_after),
 	COALESCE(o.metadata->'shortages', '[]'), COALESCE(o.metadata->>'request_hash', '')`
@@ -26,11 +27,14 @@ const orderColumns = `o.id, o.customer_id, c.wa_id, o.request_key, o.status, o.i
 func scanOrder(row pgx.Row) (*Order, error) {
 	var o Order
 	var items, shortages []byte
-	err := row.Scan(&o.ID, &o.CustomerID, &o.WaID, &o.Key, &o.Status, &items, &o.Currency,
+	err := row.Scan(&o.ID, &o.CustomerID, &o.WaID, &o.CustomerName, &o.Key, &o.Status, &items, &o.Currency,
 		&o.TotalMinor, &o.HoldExpiresAt, &o.ReleaseAfter, &o.CheckoutID,
 		&o.CheckoutURL, &o.CheckoutExpiry, &shortages, &o.RequestHash)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(o.WaID, guestPrefix) {
+		o.WaID = "" // a shop-front customer: nobody to message on WhatsApp
 	}
 	if err := json.Unmarshal(items, &o.Items); err != nil {
 		return nil, err
@@ -138,13 +142,15 @@ func insertOrder(ctx context.Context, q querier, o *Order, c Customer) error {
 	).Scan(&o.CustomerID)
 }
 
+const guestPrefix = "guest:"
+
 // customerKey keys customers by wa_id; shop-front orders without one get a
 // customer of their own, keyed by the request.
 func customerKey(c Customer, requestKey string) string {
 	if c.WaID != "" {
 		return c.WaID
 	}
-	return "guest:" + requestKey
+	return guestPrefix + requestKey
 }
 
 // markHeld records that Redis holds the order's stock.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stripe/stripe-go/v79/webhook"
 
+	"github.com/wa-shop/shop/pkg/claim"
 	"github.com/wa-shop/shop/pkg/httpx"
 )
 
@@ -17,13 +18,15 @@ const maxEventBytes = 1 << 20
 
 // Callback receives Stripe's webhook events.
 type Callback struct {
-	secret string
-	log    *slog.Logger
+	secret  string
+	applier Applier
+	claims  *claim.Claims
+	log     *slog.Logger
 }
 
 // NewCallback builds the payment-callback endpoint.
-func NewCallback(webhookSecret string, log *slog.Logger) http.Handler {
-	c := &Callback{secret: webhookSecret, log: log}
+func NewCallback(webhookSecret string, applier Applier, claims *claim.Claims, log *slog.Logger) http.Handler {
+	c := &Callback{secret: webhookSecret, applier: applier, claims: claims, log: log}
 	return httpx.Handle(log, c.serve)
 }
 
@@ -40,16 +43,43 @@ func (c *Callback) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httpx.Wrap(http.StatusBadRequest, "unreadable body", err)
 	}
-	// The shop reads only fields stable across API versions, so an endpoint
+	// Checked on the exact bytes before anything is parsed or written. The
+	// shop reads only fields stable across API versions, so an endpoint
 	// pinned to another version than stripe-go's still works.
-	event, err := webhook.ConstructEventWithOptions(body, r.Header.Get("Stripe-Signature"), c.secret,
+	se, err := webhook.ConstructEventWithOptions(body, r.Header.Get("Stripe-Signature"), c.secret,
 		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
 	if err != nil {
 		return httpx.Wrap(http.StatusBadRequest, "invalid signature", err)
 	}
-	// Applying events arrives with the payments issue. Until then the event is
-	// refused with a 5xx so Stripe keeps it and retries: nothing is lost.
-	c.log.WarnContext(r.Context(), "stripe event not handled yet",
-		slog.String("stripe_event_id", event.ID), slog.String("type", string(event.Type)))
-	return httpx.Errorf(http.StatusNotImplemented, "event handling not implemented yet")
+	log := c.log.With(slog.String("stripe_event_id", se.ID), slog.String("type", string(se.Type)))
+	if !handled(string(se.Type)) {
+		log.InfoContext(r.Context(), "stripe event ignored")
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	event, err := readEvent(se)
+	if err != nil {
+		// Signed by Stripe but unreadable: retrying cannot help.
+		log.ErrorContext(r.Context(), "stripe event unreadable", slog.String("error", err.Error()))
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	release, ok, err := c.claims.Take(r.Context(), "claim:stripe:"+se.ID)
+	if err != nil {
+		return err // Redis down: 5xx, Stripe retries
+	}
+	if !ok {
+		// Another copy is being applied right now; if it fails, this retry
+		// (Stripe's next) will find the work undone and do it.
+		return httpx.Errorf(http.StatusConflict, "event is being processed")
+	}
+	defer release()
+	if err := c.applier.Apply(r.Context(), event); err != nil {
+		if errors.Is(err, ErrNotHandled) {
+			return httpx.Wrap(http.StatusNotImplemented, "event type not handled yet", err)
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
 }

@@ -81,7 +81,9 @@ func (s *Server) sendEvent(ctx context.Context, typ string, sess Session) Delive
 // allows 5 minutes), so a test clock set elsewhere would make every event
 // look forged or stale.
 func (s *Server) deliver(ctx context.Context, payload []byte) Delivery {
+	s.mu.Lock()
 	d := Delivery{Event: payload, WebhookURL: s.opts.WebhookURL}
+	s.mu.Unlock()
 	if d.WebhookURL == "" {
 		d.WebhookError = "no webhook URL configured"
 		return d
@@ -113,4 +115,12 @@ func (s *Server) deliver(ctx context.Context, payload []byte) Delivery {
 		d.WebhookError = "webhook answered " + resp.Status + ": " + string(body)
 	}
 	return d
+}
+
+// SetWebhookURL changes where events go; empty records them without
+// sending, so a test can deliver them itself (duplicates, out of order).
+func (s *Server) SetWebhookURL(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.WebhookURL = url
 }

@@ -1,0 +1,257 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wa-shop/shop/pkg/inventory"
+	"github.com/wa-shop/shop/pkg/outbox"
+	"github.com/wa-shop/shop/pkg/payments"
+)
+
+// Apply makes a Stripe event's change exactly once (payments.Applier). The
+// event id is recorded in the transaction of the change; a recorded event
+// is done. Errors are transient: the caller answers 5xx and Stripe retries.
+func (s *Service) Apply(ctx context.Context, e payments.Event) error {
+	var done bool
+	err := s.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM processed_events WHERE stripe_event_id = $1)`, e.ID).Scan(&done)
+	if err != nil || done {
+		return err
+	}
+	o, err := s.orderFor(ctx, e)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		// Not ours (another shop on the account, or a deleted order): record it
+		// so it is answered 200 and not retried for days.
+		s.Log.WarnContext(ctx, "stripe event for an unknown order", slog.String("stripe_event_id", e.ID))
+		return s.record(ctx, s.DB, e, nil, "unknown_order")
+	}
+	switch e.Type {
+	case payments.EventSessionCompleted, payments.EventAsyncPaymentSucceded:
+		if e.Type == payments.EventSessionCompleted && e.PaymentStatus == "unpaid" {
+			// A delayed payment method: the async event settles it.
+			return s.settle(ctx, e, o, StatusProcessing, []string{StatusPendingPayment}, nil)
+		}
+		return s.paid(ctx, e, o)
+	case payments.EventAsyncPaymentFailed:
+		return s.settle(ctx, e, o, StatusPaymentFailed, []string{StatusPendingPayment, StatusProcessing}, paymentFailedNotice(o))
+	case payments.EventSessionExpired:
+		return s.settle(ctx, e, o, StatusExpired, []string{StatusPendingPayment}, expiryNotice(o))
+	}
+	return payments.ErrNotHandled
+}
+
+// orderFor finds the event's order by its Checkout session, or by the order
+// id the session carries.
+func (s *Service) orderFor(ctx context.Context, e payments.Event) (*Order, error) {
+	id, _ := uuid.Parse(e.OrderID)
+	o, err := scanOrder(s.DB.QueryRow(ctx, `SELECT `+orderColumns+`
+		FROM orders o JOIN customers c ON c.id = o.customer_id
+		WHERE o.checkout_session_id = $1 OR o.id = $2
+		ORDER BY o.checkout_session_id = $1 DESC LIMIT 1`, e.SessionID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return o, err
+}
+
+// paid turns the hold into a sale: Redis first (idempotent per order), then
+// one Postgres transaction that marks the order paid and takes the stock
+// under the CHECK. A payment whose stock is gone is refunded.
+func (s *Service) paid(ctx context.Context, e payments.Event, o *Order) error {
+	if o.Status == StatusPaid || o.Status == StatusRefunded {
+		return s.record(ctx, s.DB, e, &o.ID, "already_"+o.Status)
+	}
+	taken, err := s.takeStock(ctx, o)
+	if err != nil {
+		return err
+	}
+	if !taken {
+		return s.refundUnstocked(ctx, e, o)
+	}
+	var confirmation uuid.UUID
+	err = pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE orders SET status = 'paid', stock_committed = true, paid_at = now(),
+			payment_intent_id = COALESCE(NULLIF($2, ''), payment_intent_id), updated_at = now()
+			WHERE id = $1 AND NOT stock_committed
+			  AND status IN ('pending_payment', 'processing', 'expired', 'cancelled', 'payment_failed')`,
+			o.ID, e.PaymentIntentID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return s.record(ctx, tx, e, &o.ID, "already_settled")
+		}
+		skus, quantities := lineArrays(o.Items)
+		if _, err := tx.Exec(ctx, `UPDATE variants v SET stock_on_hand = v.stock_on_hand - l.quantity, updated_at = now()
+			FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE v.sku = l.sku`, skus, quantities); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'committed', updated_at = now() WHERE order_id = $1`, o.ID); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, e, &o.ID, "paid"); err != nil {
+			return err
+		}
+		if o.WaID != "" {
+			confirmation, err = outbox.Enqueue(ctx, tx, s.confirmation(o))
+		}
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23514" {
+		// The CHECK refused: Postgres has less stock than Redis believed.
+		// Never a paid order without stock: refund it.
+		s.Log.ErrorContext(ctx, "stock check refused a paid order", slog.String("order_id", o.ID.String()))
+		return s.refundUnstocked(ctx, e, o)
+	}
+	if err != nil {
+		return fmt.Errorf("mark order %s paid: %w", o.ID, err)
+	}
+	// Again, idempotently: a rebuild between the first commit and the
+	// transaction may have restored the hold from the row that still said
+	// held; this drops it without giving its units back.
+	if _, err := s.Inventory.Commit(ctx, o.ID.String()); err != nil {
+		s.Log.WarnContext(ctx, "drop committed hold", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+	}
+	s.deliver(ctx, o, confirmation)
+	return nil
+}
+
+// takeStock commits the order's hold in Redis, re-reserving it first when
+// the hold is gone (a payment after the hold lapsed or the order expired).
+// It reports false when the stock is no longer there.
+func (s *Service) takeStock(ctx context.Context, o *Order) (bool, error) {
+	out, err := s.Inventory.Commit(ctx, o.ID.String())
+	if err != nil {
+		return false, err
+	}
+	if out == inventory.Committed {
+		return true, nil
+	}
+	now := s.Now()
+	h := inventory.Hold{OrderID: o.ID.String(), ExpiresAt: now.Add(s.TTL), ReleaseAfter: now.Add(s.TTL + clockSkew)}
+	for _, it := range o.Items {
+		h.Lines = append(h.Lines, inventory.Line{SKU: it.SKU, Quantity: it.Quantity})
+	}
+	_, err = s.reserve(ctx, h)
+	if errors.Is(err, inventory.ErrOutOfStock) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	out, err = s.Inventory.Commit(ctx, o.ID.String())
+	return out == inventory.Committed, err
+}
+
+// refundUnstocked gives the money back for a payment whose stock is gone,
+// with an idempotency key from the order so a retry refunds once, and tells
+// the customer.
+func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Order) error {
+	if e.PaymentIntentID == "" {
+		s.Log.ErrorContext(ctx, "paid order without stock has no payment intent to refund; refund it by hand",
+			slog.String("order_id", o.ID.String()), slog.String("stripe_event_id", e.ID))
+		return s.record(ctx, s.DB, e, &o.ID, "needs_manual_refund")
+	}
+	refundID, err := s.Checkout.Refund(ctx, e.PaymentIntentID, 0, "refund-out-of-stock-"+o.ID.String(),
+		map[string]string{"order_id": o.ID.String(), "reason": "out_of_stock"})
+	if err != nil {
+		return fmt.Errorf("refund order %s: %w", o.ID, err)
+	}
+	var notice uuid.UUID
+	err = pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor,
+			payment_intent_id = $2, metadata = metadata || jsonb_build_object('refund_id', $3::text, 'refund_reason', 'out_of_stock'),
+			updated_at = now() WHERE id = $1 AND status NOT IN ('paid', 'refunded')`, o.ID, e.PaymentIntentID, refundID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
+			WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, e, &o.ID, "refunded_out_of_stock"); err != nil {
+			return err
+		}
+		var err error
+		if o.WaID != "" {
+			notice, err = outbox.Enqueue(ctx, tx, refundNotice(o))
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record refund of order %s: %w", o.ID, err)
+	}
+	if _, err := s.Inventory.Release(ctx, o.ID.String()); err != nil {
+		s.Log.WarnContext(ctx, "release refunded order", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+	}
+	s.deliver(ctx, o, notice)
+	return nil
+}
+
+// settle moves an unpaid order forward (expired, payment_failed,
+// processing), conditionally, returning its stock when the hold ends.
+func (s *Service) settle(ctx context.Context, e payments.Event, o *Order, to string, from []string, notice *outbox.Message) error {
+	var changed bool
+	var queued uuid.UUID
+	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3)`, o.ID, to, from)
+		if err != nil {
+			return err
+		}
+		changed = tag.RowsAffected() == 1
+		if !changed {
+			return s.record(ctx, tx, e, &o.ID, "ignored_"+o.Status)
+		}
+		if to != StatusProcessing {
+			if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
+				WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.record(ctx, tx, e, &o.ID, to); err != nil {
+			return err
+		}
+		if notice != nil && o.WaID != "" {
+			queued, err = outbox.Enqueue(ctx, tx, *notice)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("order %s to %s: %w", o.ID, to, err)
+	}
+	if changed && to != StatusProcessing {
+		// Postgres says released, so a rebuild agrees; if this fails the hold
+		// still lapses by itself after release_after.
+		if _, err := s.Inventory.Release(ctx, o.ID.String()); err != nil {
+			s.Log.WarnContext(ctx, "release hold", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+		}
+	}
+	s.deliver(ctx, o, queued)
+	return nil
+}
+
+// record marks an event applied; a second record of the same event is a
+// no-op, so concurrent copies cannot both count.
+func (s *Service) record(ctx context.Context, q querier, e payments.Event, orderID *uuid.UUID, outcome string) error {
+	_, err := q.Exec(ctx, `INSERT INTO processed_events (stripe_event_id, type, order_id, outcome)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (stripe_event_id) DO NOTHING`, e.ID, e.Type, orderID, outcome)
+	return err
+}
+
+func lineArrays(items []Item) ([]string, []int32) {
+	skus := make([]string, len(items))
+	quantities := make([]int32, len(items))
+	for i, it := range items {
+		skus[i], quantities[i] = it.SKU, int32(it.Quantity)
+	}
+	return skus, quantities
+}

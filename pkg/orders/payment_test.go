@@ -1,0 +1,242 @@
+package orders
+
+import (
+	"bytes"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stripe/stripe-go/v79/webhook"
+
+	"github.com/wa-shop/shop/pkg/inventory"
+)
+
+// paidState is what a paid order leaves behind.
+type paidState struct {
+	Status       string
+	OnHand       int
+	Available    int
+	Reservations map[string]string
+	Holds        int64
+	Events       int
+	Confirmation int
+}
+
+func (h *harness) paidState(t *testing.T, o *Order, sku string) paidState {
+	t.Helper()
+	got, err := get(t.Context(), h.db, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paidState{
+		Status:       got.Status,
+		OnHand:       h.count(t, `SELECT stock_on_hand FROM variants WHERE sku = $1`, sku),
+		Available:    h.available(t, sku),
+		Reservations: h.reservationStates(t, o.ID.String()),
+		Holds:        h.rdb.Exists(t.Context(), inventory.HoldKey(o.ID.String())).Val(),
+		Events:       h.count(t, `SELECT count(*) FROM processed_events WHERE order_id = $1`, o.ID),
+		Confirmation: countTemplates(h, o.WaID, "order_confirmation"),
+	}
+}
+
+func countTemplates(h *harness, to, name string) int {
+	n := 0
+	for _, m := range h.graph.Messages(to) {
+		if bytes.Contains(m.Body, []byte(`"name":"`+name+`"`)) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestPaymentCompletesTheOrder(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 5})
+	o, err := h.svc.Create(t.Context(), h.request("wa:pay", "15550100", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.stripe.Pay(t.Context(), o.CheckoutID, false)
+	if err != nil || res.WebhookStatus != 200 {
+		t.Fatalf("pay: %v, webhook answered %d %s", err, res.WebhookStatus, res.WebhookError)
+	}
+	want := paidState{Status: StatusPaid, OnHand: 3, Available: 3,
+		Reservations: map[string]string{"TEE-M": "committed"}, Holds: 0, Events: 1, Confirmation: 1}
+	if diff := cmp.Diff(want, h.paidState(t, o, "TEE-M")); diff != "" {
+		t.Errorf("after payment (-want +got):\n%s", diff)
+	}
+}
+
+// The same event, delivered five times at once and then once more, changes
+// the shop once.
+func TestTheSameEventFiveTimesAtOnce(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 5})
+	o, err := h.svc.Create(t.Context(), h.request("wa:dup", "15550101", Line{"TEE-M", 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pay without delivering, then deliver the recorded event ourselves.
+	res := payQuietly(t, h, o.CheckoutID)
+	var wg sync.WaitGroup
+	statuses := make([]int, 5)
+	for i := range statuses {
+		wg.Go(func() { statuses[i] = deliver(t, h, res, webhookSecret) })
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != 200 && st != 409 {
+			t.Errorf("copy %d answered %d", i, st)
+		}
+	}
+	if st := deliver(t, h, res, webhookSecret); st != 200 {
+		t.Errorf("a later copy answered %d, want 200", st)
+	}
+	want := paidState{Status: StatusPaid, OnHand: 4, Available: 4,
+		Reservations: map[string]string{"TEE-M": "committed"}, Holds: 0, Events: 1, Confirmation: 1}
+	if diff := cmp.Diff(want, h.paidState(t, o, "TEE-M")); diff != "" {
+		t.Errorf("after five copies (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadSignatureWritesNothing(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 5})
+	o, err := h.svc.Create(t.Context(), h.request("wa:sig", "15550102", Line{"TEE-M", 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := payQuietly(t, h, o.CheckoutID)
+	if st := deliver(t, h, res, "whsec_someone_else"); st != 400 {
+		t.Errorf("status %d, want 400", st)
+	}
+	if n := h.count(t, `SELECT count(*) FROM processed_events`); n != 0 {
+		t.Errorf("%d events recorded from a forged delivery", n)
+	}
+}
+
+func TestLatePaymentWithStockLeftIsSold(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 3})
+	o, err := h.svc.Create(t.Context(), h.request("wa:late", "15550103", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hold lapsed (cleanup or a lazy release gave the stock back)...
+	if _, err := h.svc.Inventory.Release(t.Context(), o.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	// ...but the session was still open, and the customer paid.
+	if _, err := h.stripe.Pay(t.Context(), o.CheckoutID, false); err != nil {
+		t.Fatal(err)
+	}
+	want := paidState{Status: StatusPaid, OnHand: 1, Available: 1,
+		Reservations: map[string]string{"TEE-M": "committed"}, Holds: 0, Events: 1, Confirmation: 1}
+	if diff := cmp.Diff(want, h.paidState(t, o, "TEE-M")); diff != "" {
+		t.Errorf("after a late payment (-want +got):\n%s", diff)
+	}
+}
+
+func TestLatePaymentWithoutStockIsRefunded(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 2})
+	late, err := h.svc.Create(t.Context(), h.request("wa:late", "15550104", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Inventory.Release(t.Context(), late.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	other, err := h.svc.Create(t.Context(), h.request("wa:other", "15550105", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.stripe.Pay(t.Context(), late.CheckoutID, false); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := get(t.Context(), h.db, late.ID)
+	if got.Status != StatusRefunded {
+		t.Errorf("late order is %s, want refunded", got.Status)
+	}
+	refunds := h.stripe.Refunds()
+	if len(refunds) != 1 || refunds[0].Amount != late.TotalMinor {
+		t.Errorf("refunds at Stripe: %+v", refunds)
+	}
+	if n := h.count(t, `SELECT stock_on_hand FROM variants WHERE sku = 'TEE-M'`); n != 2 {
+		t.Errorf("stock on hand %d, want 2 (nothing sold)", n)
+	}
+	if h.available(t, "TEE-M") != 0 || h.rdb.Exists(t.Context(), inventory.HoldKey(other.ID.String())).Val() != 1 {
+		t.Errorf("the other order lost its hold")
+	}
+	if n := len(h.graph.Messages("15550104")); n != 2 { // payment link, then the apology
+		t.Errorf("%d messages to the late customer, want 2", n)
+	}
+}
+
+func TestExpiredSessionReleasesTheStock(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 3})
+	o, err := h.svc.Create(t.Context(), h.request("wa:exp", "15550106", Line{"TEE-M", 3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.stripe.ExpireSession(t.Context(), o.CheckoutID); err != nil || res.WebhookStatus != 200 {
+		t.Fatalf("expire: %v, webhook %d", err, res.WebhookStatus)
+	}
+	got, _ := get(t.Context(), h.db, o.ID)
+	if got.Status != StatusExpired || h.available(t, "TEE-M") != 3 {
+		t.Errorf("status %s, available %d; want expired and 3", got.Status, h.available(t, "TEE-M"))
+	}
+	msgs := h.graph.Messages("15550106")
+	if len(msgs) != 2 || !strings.Contains(string(msgs[1].Body), "lapsed") {
+		t.Errorf("customer messages: %d", len(msgs))
+	}
+}
+
+func TestEventsOfAnotherAPIVersion(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 3})
+	o, err := h.svc.Create(t.Context(), h.request("wa:ver", "15550107", Line{"TEE-M", 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := payQuietly(t, h, o.CheckoutID)
+	event := regexp.MustCompile(`"api_version":\s*"[^"]*"`).ReplaceAll(res, []byte(`"api_version": "2026-09-30.clover"`))
+	if bytes.Equal(event, res) {
+		t.Fatal("the event carries no api_version to change")
+	}
+	if st := deliver(t, h, event, webhookSecret); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	if got, _ := get(t.Context(), h.db, o.ID); got.Status != StatusPaid {
+		t.Errorf("status %s, want paid", got.Status)
+	}
+}
+
+// payQuietly pays a session with event delivery switched off and returns
+// the event Stripe would have sent.
+func payQuietly(t *testing.T, h *harness, sessionID string) []byte {
+	t.Helper()
+	before := len(h.stripe.Events())
+	h.stripe.SetWebhookURL("")
+	defer h.stripe.SetWebhookURL(h.callbackURL)
+	if _, err := h.stripe.Pay(t.Context(), sessionID, false); err != nil {
+		t.Fatal(err)
+	}
+	events := h.stripe.Events()
+	if len(events) != before+1 {
+		t.Fatalf("%d events recorded, want one more", len(events)-before)
+	}
+	return events[len(events)-1].Event
+}
+
+// deliver posts a Stripe event to payment-callback signed with secret.
+func deliver(t *testing.T, h *harness, payload []byte, secret string) int {
+	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: time.Now()})
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", h.callbackURL, bytes.NewReader(signed.Payload))
+	req.Header.Set("Stripe-Signature", signed.Header)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
