@@ -57,8 +57,9 @@ CREATE TABLE reservations (
     expires_at    timestamptz NOT NULL,
     release_after timestamptz NOT NULL CHECK (release_after >= expires_at),
     -- pending: written before Redis confirmed the hold, so a rebuild must not
-    -- restore it; held: Redis holds it; committed: sold; released: returned.
-    state         text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'held', 'committed', 'released')),
+    -- restore it; held: Redis holds it; committed: sold; released: given
+    -- back unsold; returned: sold, then refunded and put back on the shelf.
+    state         text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'held', 'committed', 'released', 'returned')),
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
     UNIQUE (order_id, sku)

@@ -17,6 +17,8 @@ var (
 	commit string
 	//go:embed rebuild.lua
 	rebuild string
+	//go:embed restock.lua
+	restock string
 )
 
 // The inventory scripts, each with the shared helpers in front. Redis
@@ -30,4 +32,6 @@ var (
 	Commit = lib + commit
 	// Rebuild replaces availability and holds with a Postgres snapshot.
 	Rebuild = lib + rebuild
+	// Restock puts a refunded order's units back on sale, once.
+	Restock = lib + restock
 )

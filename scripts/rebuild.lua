@@ -4,7 +4,7 @@
 -- ARGV: token, epoch value, snapshot JSON:
 --   {"base": {sku: on hand for sale − units of reservations still held},
 --    "holds": [{"order", "expires_at", "release_after", "lines": {sku: n}}],
---    "pending": [order, ...]}
+--    "pending": [order, ...], "restocked": [order, ...], "done_ttl": seconds}
 -- Returns {'ok', skus, holds} | {'superseded'}
 --
 -- Reservations have been refused since the caller deleted the epoch and set
@@ -66,6 +66,10 @@ end
 
 for sku, available in pairs(stock) do
   redis.call('SET', stock_key(sku), available)
+end
+-- Refunds whose units this snapshot already counts must not add them again.
+for _, order in ipairs(snapshot.restocked) do
+  redis.call('SET', done_key(order), 'restocked', 'EX', snapshot.done_ttl)
 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('DEL', KEYS[3])

@@ -18,6 +18,7 @@ import (
 const doneTTL = 8 * 24 * time.Hour
 
 var (
+	restockScript = redis.NewScript(scripts.Restock)
 	reserveScript = redis.NewScript(scripts.Reserve)
 	releaseScript = redis.NewScript(scripts.Release)
 	commitScript  = redis.NewScript(scripts.Commit)
@@ -165,6 +166,33 @@ func (inv *Inventory) end(ctx context.Context, script *redis.Script, verb, order
 		orderID, int64(doneTTL.Seconds())).Text()
 	if err != nil {
 		return "", fmt.Errorf("%s order %s: %w", verb, orderID, err)
+	}
+	if reply == "rebuilding" {
+		return "", ErrRebuilding
+	}
+	return Outcome(reply), nil
+}
+
+// Restocked and AlreadyRestocked say what Restock did.
+const (
+	Restocked        Outcome = "restocked"
+	AlreadyRestocked Outcome = "already"
+)
+
+// Restock puts a refunded order's units back on sale, once per order. Call
+// it after Postgres added them to stock on hand and marked the order's
+// reservations returned: a rebuild that saw that makes this a no-op.
+func (inv *Inventory) Restock(ctx context.Context, orderID string, lines []Line) (Outcome, error) {
+	lines = mergeLines(lines)
+	keys := []string{EpochKey, DoneKey(orderID)}
+	args := []any{int64(doneTTL.Seconds())}
+	for _, l := range lines {
+		keys = append(keys, StockKey(l.SKU))
+		args = append(args, l.Quantity)
+	}
+	reply, err := restockScript.Run(ctx, inv.rdb, keys, args...).Text()
+	if err != nil {
+		return "", fmt.Errorf("restock order %s: %w", orderID, err)
 	}
 	if reply == "rebuilding" {
 		return "", ErrRebuilding

@@ -38,9 +38,11 @@ type holdSnapshot struct {
 }
 
 type snapshot struct {
-	Base    map[string]int  `json:"base"`
-	Holds   []*holdSnapshot `json:"holds"`
-	Pending []string        `json:"pending"`
+	Base      map[string]int  `json:"base"`
+	Holds     []*holdSnapshot `json:"holds"`
+	Pending   []string        `json:"pending"`
+	Restocked []string        `json:"restocked"`
+	DoneTTL   int64           `json:"done_ttl"`
 }
 
 // Rebuild restores availability counters, holds and their indexes from
@@ -87,7 +89,8 @@ func (inv *Inventory) Rebuild(ctx context.Context, db *pgxpool.Pool) (RebuildRes
 // transaction so they describe the same moment. Holds past release_after
 // count as released: nobody can pay for them any more.
 func readSnapshot(ctx context.Context, db *pgxpool.Pool, now time.Time) (*snapshot, error) {
-	snap := &snapshot{Base: map[string]int{}, Holds: []*holdSnapshot{}, Pending: []string{}}
+	snap := &snapshot{Base: map[string]int{}, Holds: []*holdSnapshot{}, Pending: []string{}, Restocked: []string{},
+		DoneTTL: int64(doneTTL.Seconds())}
 	err := pgx.BeginTxFunc(ctx, db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		// Only 'in stock' variants are for sale: a discontinued or
 		// out-of-stock row keeps its stock figure in Postgres but offers
@@ -110,7 +113,18 @@ func readSnapshot(ctx context.Context, db *pgxpool.Pool, now time.Time) (*snapsh
 		}); err != nil {
 			return err
 		}
-		return readHolds(ctx, tx, now, snap)
+		if err := readHolds(ctx, tx, now, snap); err != nil {
+			return err
+		}
+		// Refunds put back on sale while a restock tombstone could still
+		// matter (see restock.lua).
+		rows, err = tx.Query(ctx, `SELECT DISTINCT order_id::text FROM reservations
+			WHERE state = 'returned' AND updated_at > $1`, now.Add(-doneTTL))
+		if err != nil {
+			return err
+		}
+		snap.Restocked, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
 	})
 	return snap, err
 }

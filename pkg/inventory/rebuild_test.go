@@ -69,3 +69,46 @@ func TestRebuildRestoresAvailabilityAndHolds(t *testing.T) {
 		t.Errorf("Redis after rebuild (-want +got):\n%s", diff)
 	}
 }
+
+// A refund put back on sale counts once, whether the rebuild's snapshot saw
+// it or not.
+func TestRestockCountsOnceAcrossARebuild(t *testing.T) {
+	ctx := t.Context()
+	db, rdb := testenv.DB(t), testenv.Redis(t)
+	mustExec(t, db, `
+		INSERT INTO products (id, item_group_id, title, price_minor, currency)
+		VALUES ('00000000-0000-0000-0000-0000000000a1', 'MUG', 'Mug', 900, 'USD');
+		INSERT INTO variants (product_id, sku, title, stock_on_hand) VALUES
+			('00000000-0000-0000-0000-0000000000a1', 'MUG', 'Mug', 5);
+		INSERT INTO customers (id, wa_id) VALUES ('00000000-0000-0000-0000-0000000000c1', '15550001111');
+		INSERT INTO orders (id, customer_id, request_key, status, items, currency, total_minor, hold_expires_at, release_after) VALUES
+			('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000c1', 'k1', 'refunded', '[{}]', 'USD', 1800, now(), now());
+		INSERT INTO reservations (order_id, sku, quantity, expires_at, release_after, state) VALUES
+			('00000000-0000-0000-0000-0000000000b1', 'MUG', 2, now(), now(), 'returned');
+	`)
+	inv := New(rdb, time.Now)
+	// The snapshot already counts the 2 returned units in the 5 on hand.
+	if _, err := inv.Rebuild(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	order := "00000000-0000-0000-0000-0000000000b1"
+	got, err := inv.Restock(ctx, order, []Line{{"MUG", 2}})
+	if err != nil || got != AlreadyRestocked {
+		t.Fatalf("restock after a rebuild that saw it: (%q, %v), want already", got, err)
+	}
+	if n, _ := rdb.Get(ctx, StockKey("MUG")).Int(); n != 5 {
+		t.Errorf("available %d, want 5", n)
+	}
+
+	// Without the rebuild having seen it, the restock adds the units, once.
+	rdb.Del(ctx, DoneKey(order))
+	rdb.Set(ctx, StockKey("MUG"), 3, 0)
+	for _, want := range []Outcome{Restocked, AlreadyRestocked} {
+		if got, err := inv.Restock(ctx, order, []Line{{"MUG", 2}}); err != nil || got != want {
+			t.Fatalf("restock: (%q, %v), want %q", got, err, want)
+		}
+	}
+	if n, _ := rdb.Get(ctx, StockKey("MUG")).Int(); n != 5 {
+		t.Errorf("available %d, want 5", n)
+	}
+}

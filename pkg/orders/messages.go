@@ -16,6 +16,7 @@ const (
 	KindExpiryNotice  = "expiry_notice"
 	KindPaymentFailed = "payment_failed"
 	KindRefundNotice  = "refund_notice"
+	KindRefunded      = "refunded"
 )
 
 // paymentLink is the WhatsApp message that asks the customer to pay.
@@ -69,6 +70,12 @@ func paymentFailedNotice(o *Order) *outbox.Message {
 func refundNotice(o *Order) outbox.Message {
 	return *notice(o, KindRefundNotice, fmt.Sprintf(
 		"Sorry! Your payment for order %s arrived after the last items were sold. We have refunded %s in full; it reaches your account in a few days.",
+		ShortID(o.ID.String()), catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}))
+}
+
+func refundedNotice(o *Order) outbox.Message {
+	return *notice(o, KindRefunded, fmt.Sprintf(
+		"Your order %s has been refunded: %s. It reaches your account in a few days.",
 		ShortID(o.ID.String()), catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}))
 }
 

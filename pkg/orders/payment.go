@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -14,6 +15,10 @@ import (
 	"github.com/wa-shop/shop/pkg/outbox"
 	"github.com/wa-shop/shop/pkg/payments"
 )
+
+// earlyRefundWindow is how long a refund for a PaymentIntent we do not know
+// is retried, in case its payment's event is still on its way.
+const earlyRefundWindow = time.Hour
 
 // Apply makes a Stripe event's change exactly once (payments.Applier). The
 // event id is recorded in the transaction of the change; a recorded event
@@ -27,6 +32,11 @@ func (s *Service) Apply(ctx context.Context, e payments.Event) error {
 	o, err := s.orderFor(ctx, e)
 	if err != nil {
 		return err
+	}
+	if o == nil && e.Type == payments.EventChargeRefunded && s.Now().Sub(e.Created) < earlyRefundWindow {
+		// Probably a refund overtaking its payment's event: the order is
+		// found by the PaymentIntent the payment records. Let Stripe retry.
+		return payments.ErrRetryLater
 	}
 	if o == nil {
 		// Not ours (another shop on the account, or a deleted order): record it
@@ -45,18 +55,21 @@ func (s *Service) Apply(ctx context.Context, e payments.Event) error {
 		return s.settle(ctx, e, o, StatusPaymentFailed, []string{StatusPendingPayment, StatusProcessing}, paymentFailedNotice(o))
 	case payments.EventSessionExpired:
 		return s.settle(ctx, e, o, StatusExpired, []string{StatusPendingPayment}, expiryNotice(o))
+	case payments.EventChargeRefunded:
+		return s.refunded(ctx, e, o)
 	}
 	return payments.ErrNotHandled
 }
 
-// orderFor finds the event's order by its Checkout session, or by the order
-// id the session carries.
+// orderFor finds the event's order by its Checkout session, the order id
+// the session carries, or (for charges) its PaymentIntent.
 func (s *Service) orderFor(ctx context.Context, e payments.Event) (*Order, error) {
 	id, _ := uuid.Parse(e.OrderID)
 	o, err := scanOrder(s.DB.QueryRow(ctx, `SELECT `+orderColumns+`
 		FROM orders o JOIN customers c ON c.id = o.customer_id
-		WHERE o.checkout_session_id = $1 OR o.id = $2
-		ORDER BY o.checkout_session_id = $1 DESC LIMIT 1`, e.SessionID, id))
+		WHERE ($1 <> '' AND o.checkout_session_id = $1) OR o.id = $2
+		   OR ($3 <> '' AND o.payment_intent_id = $3)
+		LIMIT 1`, e.SessionID, id, e.PaymentIntentID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

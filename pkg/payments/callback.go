@@ -78,6 +78,9 @@ func (c *Callback) serve(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, ErrNotHandled) {
 			return httpx.Wrap(http.StatusNotImplemented, "event type not handled yet", err)
 		}
+		if errors.Is(err, ErrRetryLater) {
+			return httpx.Wrap(http.StatusServiceUnavailable, "event arrived before the payment it refunds; retry later", err)
+		}
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

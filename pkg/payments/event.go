@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/stripe/stripe-go/v79"
 )
@@ -22,8 +23,9 @@ const (
 // same name and meaning in every API version, so an endpoint pinned to
 // another version than stripe-go's still works.
 type Event struct {
-	ID   string
-	Type string
+	ID      string
+	Type    string
+	Created time.Time
 	// Checkout session events.
 	SessionID       string
 	OrderID         string // client_reference_id, or metadata.order_id
@@ -42,6 +44,10 @@ type Event struct {
 type Applier interface {
 	Apply(ctx context.Context, e Event) error
 }
+
+// ErrRetryLater asks Stripe to deliver the event again later: it arrived
+// before the event it depends on (a refund before its payment).
+var ErrRetryLater = errors.New("payments: event arrived early, retry later")
 
 // ErrNotHandled marks a relevant event the shop cannot apply yet: it is
 // answered with a 5xx so Stripe keeps it and retries.
@@ -76,7 +82,7 @@ type chargeObject struct {
 
 // readEvent pulls the stable fields out of a verified event.
 func readEvent(se stripe.Event) (Event, error) {
-	e := Event{ID: se.ID, Type: string(se.Type)}
+	e := Event{ID: se.ID, Type: string(se.Type), Created: time.Unix(se.Created, 0)}
 	if se.Data == nil {
 		return e, errors.New("event has no data")
 	}

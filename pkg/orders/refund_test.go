@@ -1,0 +1,99 @@
+package orders
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// chargeRefunded is a charge.refunded event as Stripe sends it.
+func chargeRefunded(id, paymentIntent string, amount, refunded int64, created time.Time) []byte {
+	return fmt.Appendf(nil, `{"id":%q,"object":"event","api_version":"2024-06-20","created":%d,"type":"charge.refunded",
+		"data":{"object":{"id":"ch_1","object":"charge","payment_intent":%q,"amount":%d,"amount_refunded":%d,"refunded":%t}}}`,
+		id, created.Unix(), paymentIntent, amount, refunded, refunded == amount)
+}
+
+// paidOrder creates and pays an order of two TEE-M.
+func paidOrder(t *testing.T, h *harness, waID string) (*Order, string) {
+	t.Helper()
+	o, err := h.svc.Create(t.Context(), h.request("wa:"+waID, waID, Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.stripe.Pay(t.Context(), o.CheckoutID, false)
+	if err != nil || res.WebhookStatus != 200 {
+		t.Fatalf("pay: %v %d", err, res.WebhookStatus)
+	}
+	return o, *res.Session.PaymentIntent
+}
+
+func TestRefunds(t *testing.T) {
+	tests := []struct {
+		name       string
+		shipped    bool
+		refund     func(total int64) int64
+		wantStatus string
+		wantOnHand int
+		wantAvail  int
+	}{
+		{"full refund puts the stock back", false, func(total int64) int64 { return total }, StatusRefunded, 5, 5},
+		{"partial refund changes no status", false, func(total int64) int64 { return total / 2 }, StatusPaid, 3, 3},
+		{"full refund after shipping keeps the stock out", true, func(total int64) int64 { return total }, StatusRefunded, 3, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, map[string]int{"TEE-M": 5})
+			o, pi := paidOrder(t, h, "15550200")
+			if tt.shipped {
+				exec(t, h.db, `UPDATE orders SET fulfillment_status = 'shipped' WHERE id = $1`, o.ID)
+			}
+			amount := tt.refund(o.TotalMinor)
+			for range 2 { // a repeat changes nothing more
+				if st := deliver(t, h, chargeRefunded("evt_refund", pi, o.TotalMinor, amount, time.Now()), webhookSecret); st != 200 {
+					t.Fatalf("status %d", st)
+				}
+			}
+			got, _ := get(t.Context(), h.db, o.ID)
+			type state struct {
+				Status        string
+				Refunded      int64
+				OnHand, Avail int
+			}
+			want := state{tt.wantStatus, amount, tt.wantOnHand, tt.wantAvail}
+			have := state{got.Status, int64(h.count(t, `SELECT refunded_minor FROM orders WHERE id = $1`, o.ID)),
+				h.count(t, `SELECT stock_on_hand FROM variants WHERE sku = 'TEE-M'`), h.available(t, "TEE-M")}
+			if diff := cmp.Diff(want, have); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestARefundBeforeItsPaymentIsRetried(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 5})
+	if st := deliver(t, h, chargeRefunded("evt_early", "pi_unknown", 3000, 3000, h.clock.Now()), webhookSecret); st != 503 {
+		t.Errorf("early refund: status %d, want 503 so Stripe retries", st)
+	}
+	if st := deliver(t, h, chargeRefunded("evt_old", "pi_unknown", 3000, 3000, h.clock.Now().Add(-2*time.Hour)), webhookSecret); st != 200 {
+		t.Errorf("a refund for a payment we never had: status %d, want 200", st)
+	}
+	if n := h.count(t, `SELECT count(*) FROM processed_events WHERE stripe_event_id = 'evt_early'`); n != 0 {
+		t.Errorf("the early refund was recorded as done")
+	}
+}
+
+func TestExpiredAfterPaidChangesNothing(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 5})
+	o, _ := paidOrder(t, h, "15550201")
+	session := fmt.Appendf(nil, `{"id":"evt_late_expiry","object":"event","api_version":"2024-06-20","created":%d,
+		"type":"checkout.session.expired","data":{"object":{"id":%q,"object":"checkout.session","client_reference_id":%q,"payment_status":"unpaid"}}}`,
+		time.Now().Unix(), o.CheckoutID, o.ID)
+	if st := deliver(t, h, session, webhookSecret); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	if got, _ := get(t.Context(), h.db, o.ID); got.Status != StatusPaid || h.available(t, "TEE-M") != 3 {
+		t.Errorf("status %s, available %d; want paid and 3", got.Status, h.available(t, "TEE-M"))
+	}
+}
