@@ -2,7 +2,6 @@ package whatsapp
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -71,16 +70,15 @@ func (wh *Webhook) notify(w http.ResponseWriter, r *http.Request) error {
 	if err := VerifySignature(body, r.Header.Get(SignatureHeader), wh.cfg.AppSecret); err != nil {
 		return httpx.Wrap(http.StatusUnauthorized, "invalid signature", err)
 	}
-	var n Notification
-	if err := json.Unmarshal(body, &n); err != nil {
-		return httpx.Wrap(http.StatusBadRequest, "malformed JSON", err)
-	}
-	if n.Object != "whatsapp_business_account" {
-		return httpx.Errorf(http.StatusBadRequest, "not a WhatsApp Business Account notification")
+	batch, err := ParseNotification(body)
+	if err != nil {
+		return httpx.Wrap(http.StatusBadRequest, "not a WhatsApp Business Account notification", err)
 	}
 	// Handling messages and statuses arrives with the WhatsApp issue; until
 	// then an authentic notification is only counted.
-	wh.log.InfoContext(r.Context(), "webhook notification", slog.Int("entries", len(n.Entry)))
+	mine, others := batch.Inbound(wh.cfg.PhoneNumberID)
+	wh.log.InfoContext(r.Context(), "webhook notification", slog.Int("messages", len(mine)),
+		slog.Int("other_numbers", len(others)), slog.Int("statuses", len(batch.Statuses())))
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
