@@ -24,13 +24,8 @@ const earlyRefundWindow = time.Hour
 // event id is recorded in the transaction of the change; a recorded event
 // is done. Errors are transient: the caller answers 5xx and Stripe retries.
 func (s *Service) Apply(ctx context.Context, e payments.Event) error {
-	var done bool
-	err := s.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM processed_events WHERE stripe_event_id = $1)`, e.ID).Scan(&done)
+	done, o, err := s.eventAndOrder(ctx, e)
 	if err != nil || done {
-		return err
-	}
-	o, err := s.orderFor(ctx, e)
-	if err != nil {
 		return err
 	}
 	if o == nil && e.Type == payments.EventChargeRefunded && s.Now().Sub(e.Created) < earlyRefundWindow {
@@ -61,19 +56,27 @@ func (s *Service) Apply(ctx context.Context, e payments.Event) error {
 	return payments.ErrNotHandled
 }
 
-// orderFor finds the event's order by its Checkout session, the order id
-// the session carries, or (for charges) its PaymentIntent.
-func (s *Service) orderFor(ctx context.Context, e payments.Event) (*Order, error) {
+// eventAndOrder reads, in one round trip, whether the event was applied and
+// the order it is about: found by its Checkout session, the order id the
+// session carries, or (for charges) its PaymentIntent.
+func (s *Service) eventAndOrder(ctx context.Context, e payments.Event) (done bool, o *Order, err error) {
 	id, _ := uuid.Parse(e.OrderID)
-	o, err := scanOrder(s.DB.QueryRow(ctx, `SELECT `+orderColumns+`
+	b := &pgx.Batch{}
+	b.Queue(`SELECT EXISTS (SELECT 1 FROM processed_events WHERE stripe_event_id = $1)`, e.ID).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&done) })
+	b.Queue(`SELECT `+orderColumns+`
 		FROM orders o JOIN customers c ON c.id = o.customer_id
 		WHERE ($1 <> '' AND o.checkout_session_id = $1) OR o.id = $2
 		   OR ($3 <> '' AND o.payment_intent_id = $3)
-		LIMIT 1`, e.SessionID, id, e.PaymentIntentID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	return o, err
+		LIMIT 1`, e.SessionID, id, e.PaymentIntentID).QueryRow(func(row pgx.Row) error {
+		var err error
+		if o, err = scanOrder(row); errors.Is(err, pgx.ErrNoRows) {
+			o, err = nil, nil
+		}
+		return err
+	})
+	err = s.DB.SendBatch(ctx, b).Close()
+	return done, o, err
 }
 
 // paid turns the hold into a sale: Redis first (idempotent per order), then
@@ -90,35 +93,35 @@ func (s *Service) paid(ctx context.Context, e payments.Event, o *Order) error {
 	if !taken {
 		return s.refundUnstocked(ctx, e, o)
 	}
+	// One round trip, one implicit transaction: the stock row of a popular
+	// SKU is locked only as long as that takes, not for a conversation of
+	// statements. Each step runs only if the order was still unpaid.
 	var confirmation uuid.UUID
-	err = pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE orders SET status = 'paid', stock_committed = true, paid_at = now(),
-			payment_intent_id = COALESCE(NULLIF($2, ''), payment_intent_id), updated_at = now()
+	skus, quantities := lineArrays(o.Items)
+	b := &pgx.Batch{}
+	b.Queue(`WITH paid AS (
+			UPDATE orders SET status = 'paid', stock_committed = true, paid_at = now(),
+				payment_intent_id = COALESCE(NULLIF($2, ''), payment_intent_id), updated_at = now()
 			WHERE id = $1 AND NOT stock_committed
-			  AND status IN ('pending_payment', 'processing', 'expired', 'cancelled', 'payment_failed')`,
-			o.ID, e.PaymentIntentID)
-		if err != nil {
+			  AND status IN ('pending_payment', 'processing', 'expired', 'cancelled', 'payment_failed')
+			RETURNING id
+		), stock AS (
+			UPDATE variants v SET stock_on_hand = v.stock_on_hand - l.quantity, updated_at = now()
+			FROM unnest($3::text[], $4::int[]) AS l(sku, quantity), paid WHERE v.sku = l.sku
+		), sold AS (
+			UPDATE reservations SET state = 'committed', updated_at = now() WHERE order_id IN (SELECT id FROM paid)
+		)
+		INSERT INTO processed_events (stripe_event_id, type, order_id, outcome)
+		VALUES ($5, $6, $1, CASE WHEN EXISTS (SELECT 1 FROM paid) THEN 'paid' ELSE 'already_settled' END)
+		ON CONFLICT (stripe_event_id) DO NOTHING`,
+		o.ID, e.PaymentIntentID, skus, quantities, e.ID, e.Type)
+	if o.WaID != "" {
+		// Unique per order and kind: a second paid event queues nothing more.
+		if err := outbox.QueueEnqueue(b, s.confirmation(o), &confirmation); err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return s.record(ctx, tx, e, &o.ID, "already_settled")
-		}
-		skus, quantities := lineArrays(o.Items)
-		if _, err := tx.Exec(ctx, `UPDATE variants v SET stock_on_hand = v.stock_on_hand - l.quantity, updated_at = now()
-			FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE v.sku = l.sku`, skus, quantities); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'committed', updated_at = now() WHERE order_id = $1`, o.ID); err != nil {
-			return err
-		}
-		if err := s.record(ctx, tx, e, &o.ID, "paid"); err != nil {
-			return err
-		}
-		if o.WaID != "" {
-			confirmation, err = outbox.Enqueue(ctx, tx, s.confirmation(o))
-		}
-		return err
-	})
+	}
+	err = s.DB.SendBatch(ctx, b).Close()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23514" {
 		// The CHECK refused: Postgres has less stock than Redis believed.
