@@ -97,16 +97,17 @@ cmd_test() {
 cmd_bench() {
   start_stack bench
   log "benchmarks (go test -bench)"
-  CI=true go test -run '^$' -bench 'Reserve|RawEvalSHA|Create|PostgresInsert' -benchtime "${BENCHTIME:-5s}" \
+  CI=true go test -run '^$' -bench 'Reserve|RawEvalSHA|Create|PaymentEvent|PostgresInsert' -benchtime "${BENCHTIME:-5s}" \
     ./pkg/inventory ./pkg/orders | tee "$root/dist/bench.txt"
   awk '
     /^Benchmark/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /\/s$/) rate[$1] = $i }
     END {
       r = rate["BenchmarkReserve-2"]; e = rate["BenchmarkRawEvalSHA-2"]
-      o = rate["BenchmarkCreate-2"]; p = rate["BenchmarkPostgresInsert-2"]
+      o = rate["BenchmarkCreate-2"]; p = rate["BenchmarkPostgresInsert-2"]; v = rate["BenchmarkPaymentEvent-2"]
       printf "\n| measure | rate | limit | ratio | target |\n|---|--:|--:|--:|--:|\n"
       if (e) printf "| holds/s through reserve.lua vs raw EVALSHA | %.0f | %.0f | %.2f | 0.50 |\n", r, e, r / e
       if (p) printf "| orders/s end to end vs Postgres single-row inserts/s | %.0f | %.0f | %.3f | 0.08 |\n", o, p, o / p
+      if (p) printf "| Stripe events/s through payment-callback vs inserts/s | %.0f | %.0f | %.3f | 0.15 |\n", v, p, v / p
     }' "$root/dist/bench.txt"
   log "cold start and binary size"
   build_functions >/dev/null

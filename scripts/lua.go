@@ -19,6 +19,8 @@ var (
 	rebuild string
 	//go:embed restock.lua
 	restock string
+	//go:embed extend.lua
+	extend string
 )
 
 // The inventory scripts, each with the shared helpers in front. Redis
@@ -34,4 +36,6 @@ var (
 	Rebuild = lib + rebuild
 	// Restock puts a refunded order's units back on sale, once.
 	Restock = lib + restock
+	// Extend keeps a hold past its release time for a delayed payment.
+	Extend = lib + extend
 )

@@ -18,6 +18,7 @@ import (
 const doneTTL = 8 * 24 * time.Hour
 
 var (
+	extendScript  = redis.NewScript(scripts.Extend)
 	restockScript = redis.NewScript(scripts.Restock)
 	reserveScript = redis.NewScript(scripts.Reserve)
 	releaseScript = redis.NewScript(scripts.Release)
@@ -166,6 +167,24 @@ func (inv *Inventory) end(ctx context.Context, script *redis.Script, verb, order
 		orderID, int64(doneTTL.Seconds())).Text()
 	if err != nil {
 		return "", fmt.Errorf("%s order %s: %w", verb, orderID, err)
+	}
+	if reply == "rebuilding" {
+		return "", ErrRebuilding
+	}
+	return Outcome(reply), nil
+}
+
+// Extended says Extend moved the hold's release time.
+const Extended Outcome = "extended"
+
+// Extend keeps an order's hold until releaseAfter: a delayed payment is on
+// its way. Call it after Postgres recorded the new release time, so a
+// rebuild restores the extended hold.
+func (inv *Inventory) Extend(ctx context.Context, orderID string, releaseAfter time.Time) (Outcome, error) {
+	reply, err := extendScript.Run(ctx, inv.rdb, []string{EpochKey, HoldKey(orderID), HoldsByReleaseKey, DoneKey(orderID)},
+		orderID, releaseAfter.UnixMilli()).Text()
+	if err != nil {
+		return "", fmt.Errorf("extend order %s: %w", orderID, err)
 	}
 	if reply == "rebuilding" {
 		return "", ErrRebuilding

@@ -42,8 +42,7 @@ func (s *Service) Apply(ctx context.Context, e payments.Event) error {
 	switch e.Type {
 	case payments.EventSessionCompleted, payments.EventAsyncPaymentSucceded:
 		if e.Type == payments.EventSessionCompleted && e.PaymentStatus == "unpaid" {
-			// A delayed payment method: the async event settles it.
-			return s.settle(ctx, e, o, StatusProcessing, []string{StatusPendingPayment}, nil)
+			return s.processing(ctx, e, o)
 		}
 		return s.paid(ctx, e, o)
 	case payments.EventAsyncPaymentFailed:
@@ -213,8 +212,43 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 	return nil
 }
 
-// settle moves an unpaid order forward (expired, payment_failed,
-// processing), conditionally, returning its stock when the hold ends.
+// delayedPaymentHold is how long a hold waits for a delayed payment method
+// (a bank debit takes days) to succeed or fail.
+const delayedPaymentHold = 14 * 24 * time.Hour
+
+// processing records a delayed payment on its way and keeps the hold until
+// the async event settles it: nobody else may buy stock being paid for.
+func (s *Service) processing(ctx context.Context, e payments.Event, o *Order) error {
+	until := s.Now().Add(delayedPaymentHold)
+	var changed bool
+	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE orders SET status = 'processing', release_after = $2,
+			payment_intent_id = COALESCE(NULLIF($3, ''), payment_intent_id), updated_at = now()
+			WHERE id = $1 AND status = 'pending_payment'`, o.ID, until, e.PaymentIntentID)
+		if err != nil {
+			return err
+		}
+		if changed = tag.RowsAffected() == 1; changed {
+			if _, err := tx.Exec(ctx, `UPDATE reservations SET release_after = $2, updated_at = now()
+				WHERE order_id = $1 AND state = 'held'`, o.ID, until); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, e, &o.ID, map[bool]string{true: StatusProcessing, false: "ignored_" + o.Status}[changed])
+	})
+	if err != nil || !changed {
+		return err
+	}
+	// If the hold already lapsed, the async success re-reserves like any
+	// late payment.
+	if _, err := s.Inventory.Extend(ctx, o.ID.String(), until); err != nil {
+		s.Log.WarnContext(ctx, "extend hold", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+// settle moves an unpaid order forward (expired, payment_failed),
+// conditionally, returning its stock when the hold ends.
 func (s *Service) settle(ctx context.Context, e payments.Event, o *Order, to string, from []string, notice *outbox.Message) error {
 	var changed bool
 	var queued uuid.UUID
@@ -227,11 +261,9 @@ func (s *Service) settle(ctx context.Context, e payments.Event, o *Order, to str
 		if !changed {
 			return s.record(ctx, tx, e, &o.ID, "ignored_"+o.Status)
 		}
-		if to != StatusProcessing {
-			if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
-				WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID); err != nil {
-				return err
-			}
+		if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
+			WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID); err != nil {
+			return err
 		}
 		if err := s.record(ctx, tx, e, &o.ID, to); err != nil {
 			return err
@@ -244,7 +276,7 @@ func (s *Service) settle(ctx context.Context, e payments.Event, o *Order, to str
 	if err != nil {
 		return fmt.Errorf("order %s to %s: %w", o.ID, to, err)
 	}
-	if changed && to != StatusProcessing {
+	if changed {
 		// Postgres says released, so a rebuild agrees; if this fails the hold
 		// still lapses by itself after release_after.
 		if _, err := s.Inventory.Release(ctx, o.ID.String()); err != nil {

@@ -2,6 +2,7 @@ package orders
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v79/webhook"
 
 	"github.com/wa-shop/shop/pkg/inventory"
+	"github.com/wa-shop/shop/pkg/standin/graph"
 )
 
 // paidState is what a paid order leaves behind.
@@ -239,4 +241,73 @@ func deliver(t *testing.T, h *harness, payload []byte, secret string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+func TestDelayedPayments(t *testing.T) {
+	tests := []struct {
+		name       string
+		settle     func(h *harness, id string) error
+		wantStatus string
+		wantOnHand int
+		wantAvail  int
+	}{
+		{"succeeds", func(h *harness, id string) error { _, err := h.stripe.AsyncSucceed(context.Background(), id); return err },
+			StatusPaid, 3, 3},
+		{"fails", func(h *harness, id string) error { _, err := h.stripe.AsyncFail(context.Background(), id); return err },
+			StatusPaymentFailed, 5, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, map[string]int{"TEE-M": 5})
+			o, err := h.svc.Create(t.Context(), h.request("wa:delay", "15550300", Line{"TEE-M", 2}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.stripe.Pay(t.Context(), o.CheckoutID, true); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := get(t.Context(), h.db, o.ID)
+			releaseAfter, _ := h.rdb.HGet(t.Context(), inventory.HoldKey(o.ID.String()), "release_after").Int64()
+			if got.Status != StatusProcessing || time.UnixMilli(releaseAfter).Before(t0.Add(7*24*time.Hour)) {
+				t.Fatalf("after a delayed payment: status %s, hold until %v", got.Status, time.UnixMilli(releaseAfter))
+			}
+			// Long after the session's end, the hold still stands.
+			h.clock.Advance(48 * time.Hour)
+			if err := tt.settle(h, o.CheckoutID); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = get(t.Context(), h.db, o.ID)
+			onHand := h.count(t, `SELECT stock_on_hand FROM variants WHERE sku = 'TEE-M'`)
+			if got.Status != tt.wantStatus || onHand != tt.wantOnHand || h.available(t, "TEE-M") != tt.wantAvail {
+				t.Errorf("status %s, on hand %d, available %d; want %s, %d, %d",
+					got.Status, onHand, h.available(t, "TEE-M"), tt.wantStatus, tt.wantOnHand, tt.wantAvail)
+			}
+		})
+	}
+}
+
+// The Graph API fails when the confirmation is first sent; cleanup's outbox
+// retry delivers it later, once.
+func TestConfirmationSurvivesAGraphOutage(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 5})
+	o, err := h.svc.Create(t.Context(), h.request("wa:outage", "15550301", Line{"TEE-M", 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.graph.Fail(graph.Failure{Count: 1, Status: 503, Code: 2, Message: "Service temporarily unavailable"})
+	if _, err := h.stripe.Pay(t.Context(), o.CheckoutID, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := countTemplates(h, "15550301", "order_confirmation"); n != 0 {
+		t.Fatalf("%d confirmations during the outage", n)
+	}
+	for range 3 {
+		h.clock.Advance(time.Hour)
+		if _, err := h.svc.Outbox.RetryDue(t.Context(), 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countTemplates(h, "15550301", "order_confirmation"); n != 1 {
+		t.Errorf("%d confirmations after the outage, want 1", n)
+	}
 }
