@@ -251,7 +251,10 @@ func TestDelayedPayments(t *testing.T) {
 		wantOnHand int
 		wantAvail  int
 	}{
-		{"succeeds", func(h *harness, id string) error { _, err := h.stripe.AsyncSucceed(context.Background(), id); return err },
+		{"succeeds", func(h *harness, id string) error {
+			_, err := h.stripe.AsyncSucceed(context.Background(), id)
+			return err
+		},
 			StatusPaid, 3, 3},
 		{"fails", func(h *harness, id string) error { _, err := h.stripe.AsyncFail(context.Background(), id); return err },
 			StatusPaymentFailed, 5, 5},
