@@ -3,18 +3,21 @@ package app
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wa-shop/shop/pkg/catalog"
 	"github.com/wa-shop/shop/pkg/config"
 	"github.com/wa-shop/shop/pkg/httpx"
+	"github.com/wa-shop/shop/pkg/orders"
 )
 
 // Backend builds the dedicated backend: the functions' handlers on plain
@@ -61,6 +64,7 @@ func Backend(ctx context.Context, log *slog.Logger) (http.Handler, error) {
 	mux.Handle("POST /create-order", createOrder)
 	mux.Handle("POST /cleanup", cleanup)
 	mux.Handle("POST /catalog-sync", requireAdmin(admin.Key, log, catalogSync(pool, rdb, cat.FeedURL, log)))
+	mux.Handle("POST /orders/{id}/ship", requireAdmin(admin.Key, log, shipOrder(ctx, log.With(slog.String("endpoint", "ship-order")))))
 	mux.Handle("GET /healthz", health(pool, rdb, log))
 	return mux, nil
 }
@@ -108,6 +112,61 @@ func requireAdmin(key string, log *slog.Logger, next http.Handler) http.Handler 
 			return httpx.Errorf(http.StatusUnauthorized, "admin key required")
 		}
 		next.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// shipOrder is POST /orders/{id}/ship with {"tracking_ref": …, "carrier": …}:
+// it marks a paid order shipped and sends the customer the shipping_update
+// template (orders.Service.MarkShipped), answering
+// {"order_id", "fulfillment_status", "tracking_ref"}. A repeat with the same
+// reference answers 200 again and sends nothing.
+//
+// Its order service is built once, here. Backend has already built one from
+// the same variables (createOrderInline), so this cannot fail on
+// configuration; if it fails anyway, every call answers 503 and logs why.
+func shipOrder(ctx context.Context, log *slog.Logger) http.Handler {
+	var settings orderSettings
+	var svc *orders.Service
+	buildErr := config.Load(settings.sections()...)
+	if buildErr == nil {
+		svc, _, buildErr = newOrderService(ctx, &settings, log)
+	}
+	return httpx.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		if buildErr != nil {
+			return httpx.Wrap(http.StatusServiceUnavailable, "shipping is unavailable", buildErr)
+		}
+		id, err := uuid.Parse(r.PathValue("id"))
+		if err != nil {
+			return httpx.Errorf(http.StatusBadRequest, "the order id must be a UUID")
+		}
+		var body struct {
+			TrackingRef string `json:"tracking_ref"`
+			Carrier     string `json:"carrier"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			return httpx.Errorf(http.StatusBadRequest, `the body must be JSON {"tracking_ref": "…", "carrier": "…"}`)
+		}
+		_, err = svc.MarkShipped(r.Context(), id, body.TrackingRef, body.Carrier)
+		switch {
+		case errors.Is(err, orders.ErrNotFound):
+			return httpx.Errorf(http.StatusNotFound, "no such order")
+		case errors.Is(err, orders.ErrNotShippable), errors.Is(err, orders.ErrAlreadyShipped):
+			return httpx.Wrap(http.StatusConflict, strings.TrimPrefix(err.Error(), "orders: "), err)
+		case errors.Is(err, orders.ErrInvalid):
+			return httpx.Wrap(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "orders: invalid request: "), err)
+		case err != nil:
+			return err
+		}
+		sh, err := svc.Shipment(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{
+			"order_id": id.String(), "fulfillment_status": sh.Fulfilment, "tracking_ref": sh.TrackingRef,
+		})
 		return nil
 	})
 }

@@ -75,7 +75,7 @@ func newOrderService(ctx context.Context, s *orderSettings, log *slog.Logger) (*
 		Now:         time.Now,
 		TTL:         s.rules.ReservationTTL,
 		MaxQuantity: s.rules.MaxQuantityPerOrder,
-		Templates:   orders.Templates{Confirmation: s.wa.OrderConfirmationTemplate, Language: s.wa.TemplateLanguage},
+		Templates:   orders.Templates{Confirmation: s.wa.OrderConfirmationTemplate, Shipping: s.wa.ShippingUpdateTemplate, Language: s.wa.TemplateLanguage},
 		Log:         log,
 	}, rdb, nil
 }

@@ -51,6 +51,7 @@ type Service struct {
 // Templates names the WhatsApp templates the shop sends.
 type Templates struct {
 	Confirmation string // ORDER_CONFIRMATION_TEMPLATE
+	Shipping     string // SHIPPING_UPDATE_TEMPLATE
 	Language     string // TEMPLATE_LANGUAGE
 }
 
@@ -246,6 +247,6 @@ func (s *Service) deliver(ctx context.Context, o *Order, id uuid.UUID) {
 	}
 	if _, err := s.Outbox.Deliver(ctx, id); err != nil {
 		// Queued all the same: cleanup's outbox retry sends it.
-		s.Log.WarnContext(ctx, "send payment link", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+		s.Log.WarnContext(ctx, "send message", slog.String("order_id", o.ID.String()), slog.String("outbox_id", id.String()), slog.String("error", err.Error()))
 	}
 }
