@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/wa-shop/shop/pkg/inventory"
 	"github.com/wa-shop/shop/pkg/orders"
@@ -18,9 +20,17 @@ import (
 	"github.com/wa-shop/shop/pkg/testenv"
 )
 
+// shop is the environment shopEnv sets up.
+type shop struct {
+	db     *pgxpool.Pool
+	rdb    *redis.Client
+	graph  *graph.Server
+	stripe *stripe.Server
+}
+
 // shopEnv points every builder at private stores, stocked with TEE (100)
 // and LAST (1), and at the stand-ins.
-func shopEnv(t *testing.T) {
+func shopEnv(t *testing.T) *shop {
 	t.Helper()
 	db, dbURL := testenv.DBWithURL(t)
 	rdb, redisURL := testenv.RedisWithURL(t)
@@ -38,9 +48,12 @@ func shopEnv(t *testing.T) {
 	if _, err := inventory.Rebuild(t.Context(), db, rdb); err != nil {
 		t.Fatal(err)
 	}
-	stripeSrv := httptest.NewServer(stripe.New(stripe.Options{SecretKey: "sk_test_x"}))
+	s := &shop{db: db, rdb: rdb,
+		stripe: stripe.New(stripe.Options{SecretKey: "sk_test_x", WebhookSecret: "whsec_x"}),
+		graph:  graph.New(graph.Options{AccessToken: "wa", PhoneNumberID: "1"})}
+	stripeSrv := httptest.NewServer(s.stripe)
 	t.Cleanup(stripeSrv.Close)
-	graphSrv := httptest.NewServer(graph.New(graph.Options{AccessToken: "wa", PhoneNumberID: "1"}))
+	graphSrv := httptest.NewServer(s.graph)
 	t.Cleanup(graphSrv.Close)
 	for k, v := range map[string]string{
 		"DATABASE_URL": dbURL, "REDIS_URL": redisURL,
@@ -51,6 +64,7 @@ func shopEnv(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
+	return s
 }
 
 type exchange struct {

@@ -10,20 +10,34 @@ import (
 	"github.com/wa-shop/shop/pkg/claim"
 	"github.com/wa-shop/shop/pkg/cleanup"
 	"github.com/wa-shop/shop/pkg/config"
+	"github.com/wa-shop/shop/pkg/conversation"
 	"github.com/wa-shop/shop/pkg/orders"
 	"github.com/wa-shop/shop/pkg/payments"
 	"github.com/wa-shop/shop/pkg/whatsapp"
 )
 
-// Webhook builds the WhatsApp webhook.
+// Webhook builds the WhatsApp webhook: it answers customers and creates
+// their orders, so it reads what order creation reads plus Meta's secrets.
 func Webhook(ctx context.Context, log *slog.Logger) (http.Handler, error) {
-	var in config.WhatsAppInbound
-	if err := config.Load(&in); err != nil {
+	var (
+		in       config.WhatsAppInbound
+		settings orderSettings
+	)
+	if err := config.Load(append(settings.sections(), &in)...); err != nil {
 		return nil, err
+	}
+	svc, rdb, err := newOrderService(ctx, &settings, log)
+	if err != nil {
+		return nil, err
+	}
+	conv := &conversation.Conversation{
+		DB: svc.DB, Orders: svc, Inventory: svc.Inventory, Outbox: svc.Outbox, Claims: claim.New(rdb, 0),
+		Sender: svc.Outbox.Sender, PhoneNumberID: in.PhoneNumberID, CatalogID: settings.wa.CatalogID,
+		MaxAge: in.MaxMessageAge, Now: time.Now, Log: log,
 	}
 	return whatsapp.NewWebhook(whatsapp.WebhookConfig{
 		AppSecret: in.AppSecret, VerifyToken: in.VerifyToken, PhoneNumberID: in.PhoneNumberID,
-	}, log), nil
+	}, conv, log), nil
 }
 
 // PaymentCallback builds Stripe's webhook endpoint: it applies payments to

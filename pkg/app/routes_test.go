@@ -76,11 +76,14 @@ func TestRoutesServeEveryFunctionAndShortPath(t *testing.T) {
 }
 
 func TestBuildersNameEveryMissingVariable(t *testing.T) {
-	for _, k := range []string{"VERIFY_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_PHONE_NUMBER_ID"} {
+	for _, k := range []string{"VERIFY_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN",
+		"STRIPE_SECRET", "DATABASE_URL", "REDIS_URL"} {
 		t.Setenv(k, "")
 	}
 	_, err := Webhook(t.Context(), slog.New(slog.DiscardHandler))
-	want := "configuration: VERIFY_TOKEN is required; WHATSAPP_APP_SECRET is required; WHATSAPP_PHONE_NUMBER_ID is required"
+	want := "configuration: DATABASE_URL is required; REDIS_URL is required; STRIPE_SECRET is required; " +
+		"VERIFY_TOKEN is required; WHATSAPP_ACCESS_TOKEN is required; WHATSAPP_APP_SECRET is required; " +
+		"WHATSAPP_PHONE_NUMBER_ID is required"
 	if err == nil || err.Error() != want {
 		t.Errorf("Webhook() error = %v, want %q", err, want)
 	}

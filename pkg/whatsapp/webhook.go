@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"io"
@@ -21,16 +22,23 @@ type WebhookConfig struct {
 	PhoneNumberID string
 }
 
+// Inbox handles an authentic, parsed delivery. An error means some of it
+// is not done yet: the delivery is answered 5xx so Meta sends it again.
+type Inbox interface {
+	Receive(ctx context.Context, b *Batch) error
+}
+
 // Webhook answers Meta's verification handshake (GET) and its signed
 // notifications (POST).
 type Webhook struct {
-	cfg WebhookConfig
-	log *slog.Logger
+	cfg   WebhookConfig
+	inbox Inbox
+	log   *slog.Logger
 }
 
 // NewWebhook builds the webhook endpoint.
-func NewWebhook(cfg WebhookConfig, log *slog.Logger) http.Handler {
-	wh := &Webhook{cfg: cfg, log: log}
+func NewWebhook(cfg WebhookConfig, inbox Inbox, log *slog.Logger) http.Handler {
+	wh := &Webhook{cfg: cfg, inbox: inbox, log: log}
 	return httpx.Handle(log, wh.serve)
 }
 
@@ -74,11 +82,9 @@ func (wh *Webhook) notify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httpx.Wrap(http.StatusBadRequest, "not a WhatsApp Business Account notification", err)
 	}
-	// Handling messages and statuses arrives with the WhatsApp issue; until
-	// then an authentic notification is only counted.
-	mine, others := batch.Inbound(wh.cfg.PhoneNumberID)
-	wh.log.InfoContext(r.Context(), "webhook notification", slog.Int("messages", len(mine)),
-		slog.Int("other_numbers", len(others)), slog.Int("statuses", len(batch.Statuses())))
+	if err := wh.inbox.Receive(r.Context(), batch); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -1,0 +1,236 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wa-shop/shop/pkg/standin/graph"
+	"github.com/wa-shop/shop/pkg/whatsapp"
+)
+
+// chat drives the webhook as Meta would, for customer 15550001 (Ada).
+type chat struct {
+	t    *testing.T
+	shop *shop
+	srv  *httptest.Server
+	n    int
+}
+
+func newChat(t *testing.T) *chat {
+	s := shopEnv(t)
+	routes, err := Routes(t.Context(), slog.New(slog.DiscardHandler), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(routes)
+	t.Cleanup(srv.Close)
+	s.stripe.SetWebhookURL(srv.URL + "/payment-callback")
+	return &chat{t: t, shop: s, srv: srv}
+}
+
+// notification wraps one message object as Meta delivers it.
+func notification(phoneNumberID, message string) []byte {
+	return fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages",
+		"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":%q},
+		"contacts":[{"profile":{"name":"Ada"},"wa_id":"15550001"}],"messages":[%s]}}]}]}`, phoneNumberID, message)
+}
+
+func (c *chat) message(id, kind, body string) string {
+	return fmt.Sprintf(`{"from":"15550001","id":%q,"timestamp":"%d","type":%q,%s}`, id, time.Now().Unix(), kind, body)
+}
+
+func (c *chat) text(id, body string) string {
+	return c.message(id, "text", fmt.Sprintf(`"text":{"body":%q}`, body))
+}
+
+// post delivers a signed notification and returns the status.
+func (c *chat) post(body []byte) int {
+	req, _ := http.NewRequestWithContext(c.t.Context(), "POST", c.srv.URL+"/webhook", bytes.NewReader(body))
+	req.Header.Set(whatsapp.SignatureHeader, whatsapp.SignatureHeaderValue(body, "sec"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Error(err)
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (c *chat) say(message string) int { return c.post(notification("1", message)) }
+
+// replies are the bodies the shop sent Ada.
+func (c *chat) replies() []string {
+	var out []string
+	for _, m := range c.shop.graph.Messages("15550001") {
+		out = append(out, string(m.Body))
+	}
+	return out
+}
+
+func (c *chat) count(sql string, args ...any) int {
+	var n int
+	if err := c.shop.db.QueryRow(c.t.Context(), sql, args...).Scan(&n); err != nil {
+		c.t.Fatal(err)
+	}
+	return n
+}
+
+func TestGreetingGetsTheCatalogue(t *testing.T) {
+	c := newChat(t)
+	if st := c.say(c.text("wamid.hi", "hi")); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	r := c.replies()
+	if len(r) != 1 || !strings.Contains(r[0], `"type":"list"`) || !strings.Contains(r[0], `"id":"sku:TEE"`) {
+		t.Fatalf("replies: %v", r)
+	}
+}
+
+func TestTheWholeSaleFromGreetingToConfirmation(t *testing.T) {
+	c := newChat(t)
+	c.say(c.text("wamid.1", "hi"))
+	if st := c.say(c.message("wamid.2", "interactive",
+		`"interactive":{"type":"list_reply","list_reply":{"id":"sku:TEE","title":"T-shirt"}}`)); st != 200 {
+		t.Fatalf("selection: status %d", st)
+	}
+	r := c.replies()
+	if len(r) != 2 || !strings.Contains(r[1], "Pay here") {
+		t.Fatalf("replies: %v", r)
+	}
+	sessions := c.shop.stripe.Sessions()
+	if len(sessions) != 1 {
+		t.Fatalf("%d sessions", len(sessions))
+	}
+	res, err := c.shop.stripe.Pay(t.Context(), sessions[0].ID, false)
+	if err != nil || res.WebhookStatus != 200 {
+		t.Fatalf("pay: %v, callback %d %s", err, res.WebhookStatus, res.WebhookError)
+	}
+	type state struct{ Paid, OnHand, Holds, Confirmations int }
+	got := state{
+		Paid:   c.count(`SELECT count(*) FROM orders WHERE status = 'paid'`),
+		OnHand: c.count(`SELECT stock_on_hand FROM variants WHERE sku = 'TEE'`),
+		Holds:  int(c.shop.rdb.ZCard(t.Context(), "{inv}:holds_by_release").Val()),
+	}
+	for _, body := range c.replies() {
+		if strings.Contains(body, `"name":"order_confirmation"`) {
+			got.Confirmations++
+		}
+	}
+	if want := (state{Paid: 1, OnHand: 99, Holds: 0, Confirmations: 1}); got != want {
+		t.Errorf("after paying: %+v, want %+v", got, want)
+	}
+}
+
+func TestTheSameOrderMessageFiveTimesAtOnce(t *testing.T) {
+	c := newChat(t)
+	body := notification("1", c.text("wamid.dup", "buy tee 2"))
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() { c.post(body) })
+	}
+	wg.Wait()
+	// Copies that found another one in flight were refused; Meta retries them.
+	if st := c.post(body); st != 200 {
+		t.Fatalf("a later copy: status %d", st)
+	}
+	if n := c.count(`SELECT count(*) FROM orders`); n != 1 {
+		t.Errorf("%d orders, want 1", n)
+	}
+	if n := len(c.replies()); n != 1 {
+		t.Errorf("%d replies, want one payment link", n)
+	}
+}
+
+func TestCartsArePricedFromTheCatalogue(t *testing.T) {
+	c := newChat(t)
+	c.say(c.message("wamid.cart", "order", `"order":{"catalog_id":"1","product_items":[
+		{"product_retailer_id":"TEE","quantity":2,"item_price":0.01,"currency":"USD"}]}`))
+	if n := c.count(`SELECT total_minor FROM orders`); n != 3000 {
+		t.Errorf("total %d, want 3000 (two at 15.00, not the cart's 0.01)", n)
+	}
+}
+
+func TestRepliesToWhatCannotBeSold(t *testing.T) {
+	tests := []struct{ say, want string }{
+		{"buy NOPE 1", "We have no item NOPE"},
+		{"buy LAST 2", "only 1 of LAST left"},
+		{"buy TEE 99", "at most 10 per order"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.say, func(t *testing.T) {
+			c := newChat(t)
+			if st := c.say(c.text(fmt.Sprintf("wamid.no%d", i), tt.say)); st != 200 {
+				t.Fatalf("status %d", st)
+			}
+			r := c.replies()
+			if len(r) != 1 || !strings.Contains(r[0], tt.want) {
+				t.Errorf("replies %v, want one containing %q", r, tt.want)
+			}
+		})
+	}
+}
+
+func TestMessagesForAnotherNumberAreIgnored(t *testing.T) {
+	c := newChat(t)
+	if st := c.post(notification("999", c.text("wamid.other", "buy TEE 1"))); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	if n := len(c.replies()) + c.count(`SELECT count(*) FROM orders`); n != 0 {
+		t.Errorf("a message for another number was answered")
+	}
+}
+
+func TestAStaleMessageHoldsNothing(t *testing.T) {
+	c := newChat(t)
+	old := fmt.Sprintf(`{"from":"15550001","id":"wamid.old","timestamp":"%d","type":"text","text":{"body":"buy TEE 1"}}`,
+		time.Now().Add(-3*time.Hour).Unix())
+	c.say(old)
+	r := c.replies()
+	if c.count(`SELECT count(*) FROM orders`) != 0 || len(r) != 1 || !strings.Contains(r[0], "slow reply") {
+		t.Errorf("stale message: replies %v", r)
+	}
+}
+
+// A failure answers 5xx; Meta's retry then does the work exactly once.
+func TestAGraphFailureIsRetriedByMeta(t *testing.T) {
+	c := newChat(t)
+	c.shop.graph.Fail(graph.Failure{Count: 1, Status: 500, Code: 2, Message: "temporarily unavailable"})
+	body := notification("1", c.text("wamid.retry", "menu"))
+	if st := c.post(body); st < 500 {
+		t.Fatalf("status %d, want 5xx", st)
+	}
+	if st := c.post(body); st != 200 {
+		t.Fatalf("retry: status %d", st)
+	}
+	if st := c.post(body); st != 200 || len(c.replies()) != 1 {
+		t.Errorf("after the retry and a duplicate: status %d, %d replies, want 1", st, len(c.replies()))
+	}
+}
+
+// Statuses arrive out of order and twice; the outbox row only moves forward.
+func TestStatusesOutOfOrder(t *testing.T) {
+	c := newChat(t)
+	c.say(c.text("wamid.buy", "buy TEE 1"))
+	sent := c.shop.graph.Messages("15550001")
+	if len(sent) != 1 {
+		t.Fatalf("%d messages", len(sent))
+	}
+	for _, st := range []string{"read", "delivered", "sent", "read"} {
+		status := fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+			"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+			"statuses":[{"id":%q,"status":%q,"timestamp":"%d","recipient_id":"15550001"}]}}]}]}`, sent[0].ID, st, time.Now().Unix())
+		if code := c.post([]byte(status)); code != 200 {
+			t.Fatalf("%s: status %d", st, code)
+		}
+	}
+	if n := c.count(`SELECT count(*) FROM outbox WHERE status = 'read'`); n != 1 {
+		t.Errorf("outbox row not read after statuses out of order")
+	}
+}

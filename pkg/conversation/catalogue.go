@@ -1,0 +1,138 @@
+package conversation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wa-shop/shop/pkg/catalog"
+	"github.com/wa-shop/shop/pkg/whatsapp"
+)
+
+// pageRows leaves the tenth row of a list for "More".
+const pageRows = whatsapp.MaxListRows - 1
+
+type offer struct {
+	sku, product, variant string
+	price                 catalog.Money
+	left                  int
+}
+
+// offers lists what can be bought now: in stock in Postgres, and available
+// in Redis (held units are not offered).
+func (c *Conversation) offers(ctx context.Context) ([]offer, error) {
+	rows, err := c.DB.Query(ctx, `
+		SELECT v.sku, p.title, v.title, p.price_minor + v.price_delta_minor, p.currency
+		FROM variants v JOIN products p ON p.id = v.product_id
+		WHERE v.availability = 'in stock' AND v.stock_on_hand > 0
+		ORDER BY p.title, v.sku`)
+	if err != nil {
+		return nil, err
+	}
+	var all []offer
+	var o offer
+	if _, err := pgx.ForEachRow(rows, []any{&o.sku, &o.product, &o.variant, &o.price.Minor, &o.price.Currency}, func() error {
+		all = append(all, o)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	skus := make([]string, len(all))
+	for i, o := range all {
+		skus[i] = o.sku
+	}
+	if len(skus) == 0 {
+		return nil, nil
+	}
+	available, err := c.Inventory.Available(ctx, skus...)
+	if err != nil {
+		return nil, err
+	}
+	var inStock []offer
+	for _, o := range all {
+		if o.left = available[o.sku]; o.left > 0 {
+			inStock = append(inStock, o)
+		}
+	}
+	return inStock, nil
+}
+
+// catalogue sends one page of what is in stock: the Meta catalogue as a
+// multi-product message when the shop has one, else a list with a "More"
+// row to page on.
+func (c *Conversation) catalogue(ctx context.Context, to string, page int, intro string) error {
+	all, err := c.offers(ctx)
+	if err != nil {
+		return err
+	}
+	if len(all) == 0 {
+		return c.reply(ctx, to, whatsapp.Text(strings.TrimSpace(intro+" Everything is sold out right now; please check back soon.")))
+	}
+	body := strings.TrimSpace(intro + " " + "Pick an item to order one, or type \"buy SKU 2\" for more.")
+	if c.CatalogID != "" {
+		return c.reply(ctx, to, whatsapp.ProductList(c.CatalogID, "Our shop", body, productSections(all)...))
+	}
+	start := min(max(page, 0)*pageRows, len(all))
+	end := min(start+pageRows, len(all))
+	if len(all)-start <= whatsapp.MaxListRows {
+		end = len(all) // the last page can use the tenth row
+	}
+	var rows []whatsapp.Row
+	for _, o := range all[start:end] {
+		rows = append(rows, whatsapp.Row{ID: "sku:" + o.sku, Title: rowTitle(o),
+			Description: fmt.Sprintf("%s · %s · %d left", o.price, o.sku, o.left)})
+	}
+	if end < len(all) {
+		rows = append(rows, whatsapp.Row{ID: fmt.Sprintf("page:%d", page+1), Title: "More…",
+			Description: fmt.Sprintf("%d more items", len(all)-end)})
+	}
+	return c.reply(ctx, to, whatsapp.List(body, "View items", whatsapp.Section{Title: "In stock", Rows: rows}))
+}
+
+func rowTitle(o offer) string {
+	if o.variant == "" || o.variant == o.product {
+		return o.product
+	}
+	if strings.HasPrefix(o.variant, o.product) {
+		return o.variant
+	}
+	return o.product + " " + o.variant
+}
+
+// productSections groups catalogue items by product, within Meta's limits.
+func productSections(all []offer) []whatsapp.Section {
+	var sections []whatsapp.Section
+	items := 0
+	for _, o := range all {
+		if items == whatsapp.MaxProductListItem {
+			break
+		}
+		if n := len(sections); n == 0 || sections[n-1].Title != o.product {
+			if n == whatsapp.MaxListSections {
+				break
+			}
+			sections = append(sections, whatsapp.Section{Title: o.product})
+		}
+		s := &sections[len(sections)-1]
+		s.ProductItems = append(s.ProductItems, whatsapp.ProductItem{ProductRetailerID: o.sku})
+		items++
+	}
+	return sections
+}
+
+// describe answers a question about one catalogue item.
+func (c *Conversation) describe(ctx context.Context, to, sku string) error {
+	all, err := c.offers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.sku == sku {
+			return c.reply(ctx, to, whatsapp.Text(fmt.Sprintf("%s costs %s and we have %d left. Reply \"buy %s 1\" to order it.",
+				rowTitle(o), o.price, o.left, o.sku)))
+		}
+	}
+	return c.reply(ctx, to, whatsapp.Text("Sorry, that item is sold out right now. Send \"menu\" to see what we have."))
+}

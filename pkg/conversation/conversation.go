@@ -1,0 +1,124 @@
+// Package conversation is the shop's side of the WhatsApp chat: it turns
+// each inbound message into a reply, a catalogue page or an order, exactly
+// once however often Meta delivers it.
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wa-shop/shop/pkg/claim"
+	"github.com/wa-shop/shop/pkg/inventory"
+	"github.com/wa-shop/shop/pkg/orders"
+	"github.com/wa-shop/shop/pkg/outbox"
+	"github.com/wa-shop/shop/pkg/whatsapp"
+)
+
+// ErrInFlight means another copy of a message is being handled right now;
+// the delivery is answered 5xx so Meta brings it again, and the copy that
+// finishes first is the one that counts.
+var ErrInFlight = errors.New("conversation: message is being handled by another delivery")
+
+// Conversation answers customers.
+type Conversation struct {
+	DB            *pgxpool.Pool
+	Orders        *orders.Service
+	Inventory     *inventory.Inventory
+	Outbox        *outbox.Outbox
+	Claims        *claim.Claims
+	Sender        outbox.Sender // replies that follow no state change go straight out
+	PhoneNumberID string
+	CatalogID     string        // WHATSAPP_CATALOG_ID: offer the Meta catalogue instead of a list
+	MaxAge        time.Duration // older messages get the catalogue, never a hold
+	Now           func() time.Time
+	Log           *slog.Logger
+}
+
+// Receive handles one webhook delivery: statuses first (they move outbox
+// rows forward), then each message on its own, in order. A sender whose
+// message failed has its later messages left for Meta's retry, so their
+// order holds. The first failure is returned: the delivery is answered 5xx
+// and only the work not yet done is done again.
+func (c *Conversation) Receive(ctx context.Context, b *whatsapp.Batch) error {
+	for _, e := range b.Errors() {
+		c.Log.WarnContext(ctx, "webhook error", slog.Int("code", e.Code), slog.String("title", e.Title))
+	}
+	var first error
+	for _, st := range b.Statuses() {
+		reason := ""
+		if len(st.Errors) > 0 {
+			reason = fmt.Sprintf("%d %s", st.Errors[0].Code, st.Errors[0].Title)
+		}
+		err := c.Outbox.UpdateStatus(ctx, st.ID, st.Status, reason)
+		if err != nil && !errors.Is(err, outbox.ErrUnknownMessage) && !errors.Is(err, outbox.ErrUnknownStatus) {
+			first = cmpErr(first, err)
+		}
+	}
+	mine, others := b.Inbound(c.PhoneNumberID)
+	if len(others) > 0 {
+		c.Log.InfoContext(ctx, "messages for another number ignored", slog.Int("count", len(others)))
+	}
+	stalled := map[string]bool{}
+	for _, m := range mine {
+		sender := m.Sender.WaID + m.Sender.UserID
+		if stalled[sender] {
+			continue
+		}
+		if err := c.handle(ctx, m); err != nil {
+			c.Log.WarnContext(ctx, "message not handled yet", slog.String("wa_message_id", m.ID), slog.String("error", err.Error()))
+			stalled[sender] = true
+			first = cmpErr(first, err)
+		}
+	}
+	return first
+}
+
+// handle takes the message's claim, skips it when it is done, answers it
+// and records it as done.
+func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) error {
+	release, ok, err := c.Claims.Take(ctx, "claim:wa:"+m.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrInFlight
+	}
+	defer release()
+	var done bool
+	if err := c.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM processed_messages WHERE wa_message_id = $1)`, m.ID).Scan(&done); err != nil || done {
+		return err
+	}
+	outcome, err := c.respond(ctx, m)
+	if err != nil {
+		return err
+	}
+	_, err = c.DB.Exec(ctx, `INSERT INTO processed_messages (wa_message_id, outcome) VALUES ($1, $2)
+		ON CONFLICT (wa_message_id) DO NOTHING`, m.ID, outcome)
+	return err
+}
+
+// reply sends a message that follows no state change. A transient failure
+// is returned so Meta's retry brings the reply; a permanent one is logged
+// and the message counts as answered.
+func (c *Conversation) reply(ctx context.Context, to string, payload []byte) error {
+	_, err := c.Sender.Send(ctx, to, payload, uuid.Nil)
+	var permanent *outbox.PermanentError
+	if errors.As(err, &permanent) {
+		c.Log.WarnContext(ctx, "reply refused", slog.String("error", err.Error()))
+		return nil
+	}
+	return err
+}
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
