@@ -43,6 +43,10 @@ export WHATSAPP_PHONE_NUMBER_ID="${WHATSAPP_PHONE_NUMBER_ID:-100000000000001}"
 export WHATSAPP_ACCESS_TOKEN="${WHATSAPP_ACCESS_TOKEN:-netlify-check-access-token}"
 export DATABASE_URL="${DATABASE_URL:-postgres://shop:shop@127.0.0.1:1/shop?sslmode=disable}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:1/0}"
+export STRIPE_SECRET="${STRIPE_SECRET:-sk_test_netlify_check}"
+export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_netlify_check}"
+export ORDER_API_KEY="${ORDER_API_KEY:-netlify-check-order-key}"
+export ADMIN_API_KEY="${ADMIN_API_KEY:-netlify-check-admin-key}"
 
 if [ -f "$root/.go-version" ]; then
   want_go="go$(tr -d '[:space:]' < "$root/.go-version")"
