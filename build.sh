@@ -88,8 +88,20 @@ cmd_test() {
   go vet ./...
   log "go test -race"
   go test -race -count=1 -timeout 8m ./...
+  log "fuzzing (${FUZZTIME:-5s} per target)"
+  fuzz
   log "netlify check"
   ./scripts/netlify-check.sh
+}
+
+# Each fuzz target runs briefly on top of its kept corpus (testdata/fuzz):
+# long enough to catch a regression in the parsers and signature checks.
+fuzz() {
+  local target
+  for target in pkg/whatsapp:FuzzParseNotification pkg/whatsapp:FuzzVerifySignature \
+    pkg/lambdahttp:FuzzHandler pkg/catalog:FuzzParseFeed pkg/conversation:FuzzReadIntent; do
+    go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "${FUZZTIME:-5s}" "./${target%%:*}"
+  done
 }
 
 # Benchmarks run in one go so their ratios compare like with like; each
@@ -97,8 +109,13 @@ cmd_test() {
 cmd_bench() {
   start_stack bench
   log "benchmarks (go test -bench)"
-  CI=true go test -run '^$' -bench 'Reserve|RawEvalSHA|Create|PaymentEvent|PostgresInsert' -benchtime "${BENCHTIME:-5s}" \
-    ./pkg/inventory ./pkg/orders | tee "$root/dist/bench.txt"
+  CI=true go test -run '^$' -bench 'Reserve|RawEvalSHA|Create|PaymentEvent|PostgresInsert|InboundText' \
+    -benchtime "${BENCHTIME:-5s}" ./pkg/inventory ./pkg/orders ./pkg/app | tee "$root/dist/bench.txt"
+  # Latency at a steady rate below saturation: half the measured inbound rate.
+  local half
+  half=$(awk '/^BenchmarkInboundText/ { for (i = 1; i < NF; i++) if ($(i+1) == "msgs/s") print int($i / 2) }' "$root/dist/bench.txt")
+  CI=true INBOUND_RATE="${half:-100}" go test -run '^$' -bench 'InboundLatency' -benchtime 2000x ./pkg/app \
+    | tee -a "$root/dist/bench.txt"
   awk '
     /^Benchmark/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /\/s$/) rate[$1] = $i }
     END {
@@ -108,6 +125,8 @@ cmd_bench() {
       if (e) printf "| holds/s through reserve.lua vs raw EVALSHA | %.0f | %.0f | %.2f | 0.50 |\n", r, e, r / e
       if (p) printf "| orders/s end to end vs Postgres single-row inserts/s | %.0f | %.0f | %.3f | 0.08 |\n", o, p, o / p
       if (p) printf "| Stripe events/s through payment-callback vs inserts/s | %.0f | %.0f | %.3f | 0.15 |\n", v, p, v / p
+      m = rate["BenchmarkInboundText-2"]
+      if (p) printf "| inbound WhatsApp messages/s vs inserts/s | %.0f | %.0f | %.3f | 0.25 |\n", m, p, m / p
     }' "$root/dist/bench.txt"
   log "cold start and binary size"
   build_functions >/dev/null

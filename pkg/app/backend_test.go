@@ -30,7 +30,7 @@ type shop struct {
 
 // shopEnv points every builder at private stores, stocked with TEE (100)
 // and LAST (1), and at the stand-ins.
-func shopEnv(t *testing.T) *shop {
+func shopEnv(t testing.TB) *shop {
 	t.Helper()
 	db, dbURL := testenv.DBWithURL(t)
 	rdb, redisURL := testenv.RedisWithURL(t)

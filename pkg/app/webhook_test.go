@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/wa-shop/shop/pkg/lambdahttp"
 	"github.com/wa-shop/shop/pkg/standin/graph"
 	"github.com/wa-shop/shop/pkg/whatsapp"
 )
@@ -232,5 +236,65 @@ func TestStatusesOutOfOrder(t *testing.T) {
 	}
 	if n := c.count(`SELECT count(*) FROM outbox WHERE status = 'read'`); n != 1 {
 		t.Errorf("outbox row not read after statuses out of order")
+	}
+}
+
+// Netlify base64-encodes bodies it does not take for text; the signature
+// is over the decoded bytes, which the adapter restores.
+func TestABase64BodyThroughTheLambdaAdapter(t *testing.T) {
+	c := newChat(t)
+	h, err := Webhook(t.Context(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := notification("1", c.text("wamid.b64", "hi"))
+	for _, tt := range []struct {
+		name, signature string
+		want            int
+	}{
+		{"signed", whatsapp.SignatureHeaderValue(body, "sec"), 200},
+		{"signature of the base64 text", whatsapp.SignatureHeaderValue([]byte(base64.StdEncoding.EncodeToString(body)), "sec"), 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := lambdahttp.Handler(h)(t.Context(), events.APIGatewayProxyRequest{
+				HTTPMethod: "POST", Path: "/.netlify/functions/webhook", IsBase64Encoded: true,
+				Body:    base64.StdEncoding.EncodeToString(body),
+				Headers: map[string]string{"x-hub-signature-256": tt.signature},
+			})
+			if err != nil || resp.StatusCode != tt.want {
+				t.Errorf("status %d (%v), want %d", resp.StatusCode, err, tt.want)
+			}
+		})
+	}
+	if n := len(c.replies()); n != 1 {
+		t.Errorf("%d replies, want 1", n)
+	}
+}
+
+// A batch of several messages from two customers, and a status, in one
+// delivery: each message answered once, in order.
+func TestABatch(t *testing.T) {
+	c := newChat(t)
+	batch := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[
+		{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+			"contacts":[{"profile":{"name":"Ada"},"wa_id":"15550001"}],
+			"messages":[%s,%s]}}]},
+		{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+			"contacts":[{"profile":{"name":"Bo"},"wa_id":"15550002"}],
+			"messages":[{"from":"15550002","id":"wamid.b3","timestamp":"%d","type":"text","text":{"body":"menu"}}],
+			"statuses":[{"id":"wamid.unknown","status":"delivered","timestamp":"1","recipient_id":"15550002"}]}}]}]}`,
+		c.text("wamid.b1", "hi"), c.text("wamid.b2", "buy TEE 1"), time.Now().Unix())
+	if st := c.post(batch); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	ada := c.replies()
+	if len(ada) != 2 || !strings.Contains(ada[0], `"type":"list"`) || !strings.Contains(ada[1], "Pay here") {
+		t.Errorf("Ada's replies, in order: %v", ada)
+	}
+	if n := len(c.shop.graph.Messages("15550002")); n != 1 {
+		t.Errorf("Bo got %d replies, want 1", n)
+	}
+	if n := c.count(`SELECT count(*) FROM processed_messages`); n != 3 {
+		t.Errorf("%d messages recorded, want 3", n)
 	}
 }
