@@ -105,7 +105,7 @@ func TestTheWholeSaleFromGreetingToConfirmation(t *testing.T) {
 		t.Fatalf("selection: status %d", st)
 	}
 	r := c.replies()
-	if len(r) != 2 || !strings.Contains(r[1], "Pay here") {
+	if len(r) != 2 || !strings.Contains(r[1], "Pay now") {
 		t.Fatalf("replies: %v", r)
 	}
 	sessions := c.shop.stripe.Sessions()
@@ -288,7 +288,7 @@ func TestABatch(t *testing.T) {
 		t.Fatalf("status %d", st)
 	}
 	ada := c.replies()
-	if len(ada) != 2 || !strings.Contains(ada[0], `"type":"list"`) || !strings.Contains(ada[1], "Pay here") {
+	if len(ada) != 2 || !strings.Contains(ada[0], `"type":"list"`) || !strings.Contains(ada[1], "Pay now") {
 		t.Errorf("Ada's replies, in order: %v", ada)
 	}
 	if n := len(c.shop.graph.Messages("15550002")); n != 1 {

@@ -19,7 +19,8 @@ const (
 	KindRefunded      = "refunded"
 )
 
-// paymentLink is the WhatsApp message that asks the customer to pay.
+// paymentLink is the WhatsApp message that asks the customer to pay: the
+// order, and a "Pay now" button that opens the Checkout page.
 func paymentLink(o *Order, url string) outbox.Message {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Your order %s:\n", ShortID(o.ID.String()))
@@ -27,10 +28,11 @@ func paymentLink(o *Order, url string) outbox.Message {
 		fmt.Fprintf(&b, "• %d × %s — %s\n", it.Quantity, it.Title,
 			catalog.Money{Minor: it.UnitPriceMinor * int64(it.Quantity), Currency: o.Currency})
 	}
-	fmt.Fprintf(&b, "Total: %s\n\nPay here: %s\n\nWe hold your items until %s UTC.",
-		catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}, url, o.HoldExpiresAt.UTC().Format("15:04"))
+	fmt.Fprintf(&b, "Total: %s\n\nWe hold your items until %s UTC.",
+		catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}, o.HoldExpiresAt.UTC().Format("15:04"))
 	id := o.ID
-	return outbox.Message{OrderID: &id, Kind: KindPaymentLink, Recipient: o.WaID, Payload: whatsapp.Text(b.String())}
+	return outbox.Message{OrderID: &id, Kind: KindPaymentLink, Recipient: o.WaID,
+		Payload: whatsapp.CTAURL(b.String(), "Pay now", url)}
 }
 
 // ShortID is the part of an order id a customer can read out.

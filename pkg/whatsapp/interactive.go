@@ -98,3 +98,79 @@ func cut(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// ReplyButton is one reply button; ID comes back in the button_reply.
+type ReplyButton struct {
+	ID    string
+	Title string
+}
+
+type replyButtonJSON struct {
+	Type  string      `json:"type"`
+	Reply buttonReply `json:"reply"`
+}
+
+type buttonReply struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+type buttonsAction struct {
+	Buttons []replyButtonJSON `json:"buttons"`
+}
+
+// MaxButtons is how many reply buttons Meta allows on one message.
+const MaxButtons = 3
+
+// Buttons is a message with up to three reply buttons.
+func Buttons(body string, buttons ...ReplyButton) json.RawMessage {
+	action := buttonsAction{}
+	for _, b := range buttons[:min(len(buttons), MaxButtons)] {
+		action.Buttons = append(action.Buttons, replyButtonJSON{Type: "reply", Reply: buttonReply{ID: b.ID, Title: cut(b.Title, maxButtonText)}})
+	}
+	return interactive("button", body, action)
+}
+
+type productAction struct {
+	CatalogID         string `json:"catalog_id"`
+	ProductRetailerID string `json:"product_retailer_id"`
+}
+
+// Product shows one item of the Meta catalogue.
+func Product(catalogID, sku, body string) json.RawMessage {
+	return interactive("product", body, productAction{CatalogID: catalogID, ProductRetailerID: sku})
+}
+
+type ctaAction struct {
+	Name       string        `json:"name"`
+	Parameters ctaParameters `json:"parameters"`
+}
+
+type ctaParameters struct {
+	DisplayText string `json:"display_text"`
+	URL         string `json:"url"`
+}
+
+// CTAURL is a message with one button that opens a URL (a payment link
+// reads better behind "Pay now" than as a raw URL).
+func CTAURL(body, buttonText, url string) json.RawMessage {
+	return interactive("cta_url", body, ctaAction{Name: "cta_url",
+		Parameters: ctaParameters{DisplayText: cut(buttonText, maxButtonText), URL: url}})
+}
+
+// interactive wraps an action of any shape; list and product_list build
+// their own because their action shares the catalogue fields.
+func interactive(kind, body string, action any) json.RawMessage {
+	return mustJSON(struct {
+		Type        string `json:"type"`
+		Interactive struct {
+			Type   string          `json:"type"`
+			Body   interactiveBody `json:"body"`
+			Action any             `json:"action"`
+		} `json:"interactive"`
+	}{Type: "interactive", Interactive: struct {
+		Type   string          `json:"type"`
+		Body   interactiveBody `json:"body"`
+		Action any             `json:"action"`
+	}{kind, interactiveBody{Text: body}, action}})
+}

@@ -42,6 +42,8 @@ type templateLanguage struct {
 
 type templateComponent struct {
 	Type       string              `json:"type"`
+	SubType    string              `json:"sub_type,omitempty"`
+	Index      string              `json:"index,omitempty"`
 	Parameters []templateParameter `json:"parameters"`
 }
 
@@ -64,6 +66,21 @@ func Template(name, language string, bodyParams ...string) json.RawMessage {
 		t.Components = []templateComponent{body}
 	}
 	return mustJSON(templatePayload{Type: "template", Template: t})
+}
+
+// TemplateWithURLButton is Template whose first button opens a URL: the
+// approved template holds the URL's fixed start, urlSuffix fills its {{1}}
+// (an order's path, say).
+func TemplateWithURLButton(name, language, urlSuffix string, bodyParams ...string) json.RawMessage {
+	var t templatePayload
+	if err := json.Unmarshal(Template(name, language, bodyParams...), &t); err != nil {
+		panic("whatsapp: template: " + err.Error())
+	}
+	t.Template.Components = append(t.Template.Components, templateComponent{
+		Type: "button", SubType: "url", Index: "0",
+		Parameters: []templateParameter{{Type: "text", Text: urlSuffix}},
+	})
+	return mustJSON(t)
 }
 
 // mustJSON marshals the payload types above, which hold only strings and

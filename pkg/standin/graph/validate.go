@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -41,6 +42,11 @@ type caption struct {
 }
 
 type action struct {
+	Name       string `json:"name"`
+	Parameters *struct {
+		DisplayText string `json:"display_text"`
+		URL         string `json:"url"`
+	} `json:"parameters"`
 	Button            string    `json:"button"`
 	Buttons           []button  `json:"buttons"`
 	CatalogID         string    `json:"catalog_id"`
@@ -170,8 +176,19 @@ func validateInteractive(in *interactive) *Error {
 		return nil
 	case "product_list":
 		return validateProductList(in)
+	case "cta_url":
+		p := in.Action.Parameters
+		switch {
+		case in.Action.Name != "cta_url" || p == nil:
+			return ptr(invalidParameter("The parameters interactive['action']['name'] = cta_url and ['parameters'] are required."))
+		case p.DisplayText == "" || utf8.RuneCountInString(p.DisplayText) > 20:
+			return ptr(invalidParameter("The parameter interactive['action']['parameters']['display_text'] must be 1 to 20 characters."))
+		case !strings.HasPrefix(p.URL, "https://") && !strings.HasPrefix(p.URL, "http://"):
+			return ptr(invalidParameter("The parameter interactive['action']['parameters']['url'] must be an http(s) URL."))
+		}
+		return nil
 	}
-	return ptr(invalidParameter(fmt.Sprintf("stand-in: interactive type %q is not supported (list, button, product, product_list)", in.Type)))
+	return ptr(invalidParameter(fmt.Sprintf("stand-in: interactive type %q is not supported (list, button, product, product_list, cta_url)", in.Type)))
 }
 
 func validateList(a *action) *Error {
