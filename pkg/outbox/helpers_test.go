@@ -17,32 +17,11 @@ import (
 
 var textPayload = json.RawMessage(`{"type":"text","text":{"body":"Your order is confirmed."}}`)
 
-// clock is the tests' time: it moves only when told, and is safe to read
-// from many goroutines.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
+// newClock is the tests' time, far from the database's own now(), so a test
+// that mixed the two clocks up would fail.
+func newClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
 }
-
-func newClock() *clock {
-	// Far from the database's own now(), so a test that mixed the two
-	// clocks up would fail.
-	return &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // fakeSender answers from a script of errors (nil = success, then forever
 // success once the script runs out) and counts calls per outbox id.
@@ -90,7 +69,7 @@ func (f *fakeSender) Sent(id uuid.UUID) int {
 
 var errUpstream = errors.New("graph api: http 503")
 
-func newOutbox(t *testing.T, sender Sender) (*Outbox, *clock) {
+func newOutbox(t *testing.T, sender Sender) (*Outbox, *testenv.Clock) {
 	t.Helper()
 	c := newClock()
 	return &Outbox{DB: testenv.DB(t), Sender: sender, Now: c.Now}, c
