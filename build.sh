@@ -3,6 +3,7 @@
 #
 #   ./build.sh                 build what Netlify deploys (the four functions)
 #   ./build.sh dev             run the whole shop locally on http://localhost:8888
+#   ./build.sh chat            talk to the local shop as a WhatsApp customer
 #   ./build.sh test            vet and test everything against real Postgres and Redis
 #   ./build.sh functions       cross-compile each function as Netlify does, with sizes
 #   ./build.sh netlify-check   bundle with Netlify's own tools and serve one request
@@ -149,6 +150,7 @@ main() {
   case "${1:-build}" in
     build|functions) log "building functions"; build_functions ;;
     dev) ensure_services; exec go run ./cmd/dev ;;
+    chat) shift; exec go run ./cmd/chat "$@" ;;
     test) cmd_test ;;
     bench) mkdir -p dist; cmd_bench ;;
     netlify-check) exec ./scripts/netlify-check.sh ;;

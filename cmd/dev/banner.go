@@ -24,6 +24,7 @@ func printBanner(w io.Writer, server config.Server, s *standins) {
 		base, shown("VERIFY_TOKEN"))
 	if s.GraphURL != "" {
 		fmt.Fprintf(w, "Messages the shop sent:\n  curl %s/_control/messages\n", s.GraphURL)
+		fmt.Fprintf(w, "Chat with the shop as a customer, in another terminal:\n  ./build.sh chat\n")
 	}
 	fmt.Fprintf(w, "Run cleanup:\n  curl -X POST -H 'Authorization: Bearer %s' %s/.netlify/functions/cleanup\n\n",
 		shown("ADMIN_API_KEY"), base)

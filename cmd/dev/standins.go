@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/wa-shop/shop/pkg/config"
@@ -15,11 +17,16 @@ import (
 	"github.com/wa-shop/shop/pkg/standin/stripe"
 )
 
+// standinsFile tells other local tools (cmd/chat) where the stand-ins
+// listen, as their ports are random; it is removed when the stand-ins stop.
+const standinsFile = ".dev/local/standins.json"
+
 // standins are the local Graph API and Stripe servers; a URL stays empty
 // when the user configured the real service (or another stand-in) instead.
 type standins struct {
 	GraphURL, StripeURL string
 	servers             []*http.Server
+	callbacks           *graph.Callbacks
 }
 
 // startStandins serves each stand-in on its own loopback port unless its
@@ -31,7 +38,13 @@ func startStandins(ctx context.Context, server config.Server, log *slog.Logger) 
 			AccessToken:   os.Getenv("WHATSAPP_ACCESS_TOKEN"),
 			PhoneNumberID: os.Getenv("WHATSAPP_PHONE_NUMBER_ID"),
 		})
-		url, err := s.serve(g, log)
+		// Meta reports each message's fate to the webhook; so does the stand-in.
+		s.callbacks = graph.WithCallbacks(g, graph.CallbackOptions{
+			WebhookURL:   fmt.Sprintf("http://127.0.0.1:%d/webhook", server.Port),
+			AppSecret:    os.Getenv("WHATSAPP_APP_SECRET"),
+			AutoStatuses: true,
+		})
+		url, err := s.serve(s.callbacks, log)
 		if err != nil {
 			return nil, fmt.Errorf("graph stand-in: %w", err)
 		}
@@ -52,7 +65,29 @@ func startStandins(ctx context.Context, server config.Server, log *slog.Logger) 
 		s.StripeURL = url
 		os.Setenv("STRIPE_API_BASE_URL", url)
 	}
+	if err := s.writeFile(server.Port); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// writeFile records where the stand-ins and the webhook listen in
+// standinsFile.
+func (s *standins) writeFile(port int) error {
+	b, err := json.MarshalIndent(map[string]string{
+		"graph": s.GraphURL, "stripe": s.StripeURL, "webhook": fmt.Sprintf("http://localhost:%d/webhook", port),
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(standinsFile), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", standinsFile, err)
+	}
+	if err := os.WriteFile(standinsFile, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", standinsFile, err)
+	}
+	return nil
 }
 
 func (s *standins) serve(h http.Handler, log *slog.Logger) (string, error) {
@@ -70,9 +105,13 @@ func (s *standins) serve(h http.Handler, log *slog.Logger) (string, error) {
 	return "http://" + l.Addr().String(), nil
 }
 
-// Close stops the stand-ins.
+// Close stops the stand-ins and forgets where they were.
 func (s *standins) Close() {
 	for _, srv := range s.servers {
 		_ = srv.Close()
 	}
+	if s.callbacks != nil {
+		s.callbacks.Close()
+	}
+	_ = os.Remove(standinsFile)
 }
