@@ -39,3 +39,10 @@ var (
 	// Extend keeps a hold past its release time for a delayed payment.
 	Extend = lib + extend
 )
+
+var (
+	//go:embed reconcile.lua
+	reconcile string
+	// Reconcile repairs drift between Redis and a Postgres snapshot.
+	Reconcile = lib + reconcile
+)

@@ -85,6 +85,7 @@ func run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	printBanner(stdout, server, standins)
+	startSchedule(ctx, server.Port, log, stdout)
 	srv := &http.Server{Handler: routes, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/wa-shop/shop/pkg/claim"
-	"github.com/wa-shop/shop/pkg/cleanup"
 	"github.com/wa-shop/shop/pkg/config"
 	"github.com/wa-shop/shop/pkg/conversation"
 	"github.com/wa-shop/shop/pkg/orders"
@@ -88,27 +87,4 @@ func createOrderInline(ctx context.Context, apiKey, backendSecret string, log *s
 		return nil, err
 	}
 	return orders.NewHandler(svc, orders.Auth{APIKey: apiKey, BackendSecret: backendSecret, Now: time.Now}, log), nil
-}
-
-// Cleanup builds the cleanup endpoint. trustSchedule accepts Netlify's
-// scheduler header (X-NF-Event: schedule): true in the Lambda main, where
-// only the scheduler can reach a scheduled function, and in the local dev
-// server; false on the dedicated backend.
-func Cleanup(trustSchedule bool) Builder {
-	return func(ctx context.Context, log *slog.Logger) (http.Handler, error) {
-		var (
-			db    config.Database
-			rds   config.Redis
-			admin config.Admin
-		)
-		if err := config.Load(&db, &rds, &admin); err != nil {
-			return nil, err
-		}
-		pool, rdb, err := openStores(ctx, db, rds)
-		if err != nil {
-			return nil, err
-		}
-		runner := &cleanup.Runner{DB: pool, Redis: rdb, Log: log}
-		return cleanup.NewHandler(runner, cleanup.HandlerOptions{AdminKey: admin.Key, TrustScheduleHeader: trustSchedule}, log), nil
-	}
 }

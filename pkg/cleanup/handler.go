@@ -2,12 +2,17 @@ package cleanup
 
 import (
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/wa-shop/shop/pkg/httpx"
 )
+
+// ErrUnauthorized is returned for a caller that is neither the scheduler
+// nor an admin.
+var ErrUnauthorized = errors.New("cleanup: caller is neither Netlify's scheduler nor an admin")
 
 // HandlerOptions decide who may trigger a run.
 type HandlerOptions struct {
@@ -21,7 +26,10 @@ type HandlerOptions struct {
 	TrustScheduleHeader bool
 }
 
-// NewHandler serves POST /cleanup.
+// NewHandler serves POST /cleanup: one run, answered with its report. The
+// scheduler's body ({"next_run": …}) says nothing the run needs. The run's
+// own deadline (Options.Timeout, 25 s) keeps it inside the 30 s Netlify
+// gives a scheduled function, with time left to answer.
 func NewHandler(r *Runner, opts HandlerOptions, log *slog.Logger) http.Handler {
 	return httpx.Handle(log, func(w http.ResponseWriter, req *http.Request) error {
 		if req.Method != http.MethodPost {
@@ -33,7 +41,8 @@ func NewHandler(r *Runner, opts HandlerOptions, log *slog.Logger) http.Handler {
 		}
 		report, err := r.Run(req.Context())
 		if err != nil {
-			return err
+			// Postgres or Redis failed; the run logged its report.
+			return httpx.Wrap(http.StatusServiceUnavailable, "cleanup did not finish, see the log", err)
 		}
 		httpx.WriteJSON(w, http.StatusOK, report)
 		return nil
