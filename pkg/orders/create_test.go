@@ -260,3 +260,33 @@ func TestPostgresDownWritesNothing(t *testing.T) {
 		t.Errorf("available %d, %d sessions; want 2 and none", got, len(h.stripe.Sessions()))
 	}
 }
+
+// Cleanup expired the order while a retried request was creating its
+// session: the late session is expired, no link goes out, no stock stays held.
+func TestAResumeThatLosesToCleanup(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 2})
+	h.stripe.Fail(stripe.Failure{Count: 3, Status: 503, Type: "api_error", Message: "down"})
+	req := h.request("wa:late-resume", "15550011", Line{"TEE-M", 2})
+	if _, err := h.svc.Create(t.Context(), req); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	o, _ := findByKey(t.Context(), h.db, "wa:late-resume")
+	// What cleanup does to an order nobody can pay: expired, reservations released.
+	exec(t, h.db, `UPDATE orders SET status = 'expired' WHERE id = $1`, o.ID)
+	exec(t, h.db, `UPDATE reservations SET state = 'released' WHERE order_id = $1`, o.ID)
+	if _, err := h.svc.Inventory.Release(t.Context(), o.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	// The customer's retry reaches resume while its order is now expired.
+	got, err := h.svc.resume(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusExpired || h.available(t, "TEE-M") != 2 || len(h.graph.Messages("15550011")) != 0 {
+		t.Errorf("status %s, available %d, %d messages; want expired, 2, none",
+			got.Status, h.available(t, "TEE-M"), len(h.graph.Messages("15550011")))
+	}
+	if s := h.stripe.Sessions(); len(s) != 1 || s[0].Status != "expired" {
+		t.Errorf("sessions: %+v", s)
+	}
+}

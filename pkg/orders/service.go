@@ -156,10 +156,17 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 		return nil, fmt.Errorf("%w: %w", ErrPaymentRefused, err)
 	}
 	// The session and the payment link commit together, in one round trip.
+	// Only a still-pending order takes the session: cleanup may have expired
+	// it while this request was on its way to Stripe.
 	var queued uuid.UUID
+	var stored bool
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE orders SET checkout_session_id = $2, checkout_url = $3, updated_at = now()
-		WHERE id = $1 AND checkout_session_id IS NULL`, o.ID, session.ID, session.URL)
+		WHERE id = $1 AND status = 'pending_payment' AND (checkout_session_id IS NULL OR checkout_session_id = $2)`,
+		o.ID, session.ID, session.URL).Exec(func(tag pgconn.CommandTag) error {
+		stored = tag.RowsAffected() == 1
+		return nil
+	})
 	if o.WaID != "" {
 		if err := outbox.QueueEnqueue(b, paymentLink(o, session.URL), &queued); err != nil {
 			return nil, err
@@ -168,9 +175,36 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 	if err := s.DB.SendBatch(ctx, b).Close(); err != nil {
 		return nil, unavailable("store checkout session", err)
 	}
+	if !stored {
+		return s.unpayable(ctx, o, session.ID, queued)
+	}
 	o.CheckoutID, o.CheckoutURL = session.ID, session.URL
 	s.deliver(ctx, o, queued)
 	return o, nil
+}
+
+// unpayable undoes the end of a resume whose order was settled meanwhile
+// (cleanup expired it): the link is not sent, the new session is expired
+// so nobody pays it, and the hold just taken goes back.
+func (s *Service) unpayable(ctx context.Context, o *Order, sessionID string, queued uuid.UUID) (*Order, error) {
+	if queued != uuid.Nil {
+		if _, err := s.DB.Exec(ctx, `UPDATE outbox SET status = 'failed', last_error = 'order no longer payable', updated_at = now()
+			WHERE id = $1 AND status = 'pending' AND attempts = 0`, queued); err != nil {
+			s.Log.WarnContext(ctx, "withdraw payment link", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+		}
+	}
+	if _, err := s.Checkout.ExpireSession(ctx, sessionID); err != nil {
+		// A payment would still be refunded or re-reserved by the late-payment path.
+		s.Log.WarnContext(ctx, "expire unneeded session", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+	}
+	if _, err := s.Inventory.Release(ctx, o.ID.String()); err != nil {
+		s.Log.WarnContext(ctx, "release hold", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+	}
+	current, err := get(ctx, s.DB, o.ID)
+	if err != nil {
+		return nil, unavailable("read order", err)
+	}
+	return current, nil
 }
 
 // hold reserves the order's stock in Redis and records it in Postgres.
