@@ -129,6 +129,8 @@ cmd_bench() {
       m = rate["BenchmarkInboundText-2"]
       if (p) printf "| inbound WhatsApp messages/s vs inserts/s | %.0f | %.0f | %.3f | 0.25 |\n", m, p, m / p
     }' "$root/dist/bench.txt"
+  log "cleanup: 10,000 lapsed holds in one run"
+  CI=true go test -run '^$' -bench 'CleanupLapsed' -benchtime 1x ./pkg/cleanup | tee -a "$root/dist/bench.txt"
   log "cold start and binary size"
   build_functions >/dev/null
   cmd_coldstart
