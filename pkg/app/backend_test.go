@@ -3,11 +3,13 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -133,7 +135,8 @@ func TestProxyAndInlineAnswerAlike(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body := func(side string) string {
 				if bytes.Contains([]byte(tt.body), []byte("%s")) {
-					return fmtSprintf(tt.body, side, i)
+					// Each side orders for customers of its own.
+					return fmt.Sprintf(tt.body, fmt.Sprintf("1555%d%d", map[string]int{"inline": 1, "proxy": 2}[side], i))
 				}
 				return tt.body
 			}
@@ -193,8 +196,8 @@ func TestBackendRefusesUnsignedAndStaleRequests(t *testing.T) {
 	body := []byte(`{"items":[{"sku":"TEE","quantity":1}]}`)
 	for name, sig := range map[string]string{
 		"bad signature":   "t=1,v1=00",
-		"other secret":    orders.SignBackendRequest(body, "other", timeNow()),
-		"stale signature": orders.SignBackendRequest(body, "shared", timeNow().Add(-10*minute)),
+		"other secret":    orders.SignBackendRequest(body, "other", time.Now()),
+		"stale signature": orders.SignBackendRequest(body, "shared", time.Now().Add(-10*time.Minute)),
 	} {
 		req := httptest.NewRequest("POST", "/create-order", bytes.NewReader(body))
 		req.Header.Set(orders.SignatureHeader, sig)
