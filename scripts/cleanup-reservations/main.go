@@ -28,9 +28,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/wa-shop/shop/pkg/app"
@@ -41,18 +38,7 @@ import (
 // pingTimeout bounds the reachability check before the run starts.
 const pingTimeout = 5 * time.Second
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "cleanup-reservations:", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("cleanup-reservations", run) }
 
 // run is the whole command: the report goes to stdout, logs (JSON, with the
 // run's one line) to stderr.

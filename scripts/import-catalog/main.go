@@ -21,14 +21,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wa-shop/shop/pkg/app"
 	"github.com/wa-shop/shop/pkg/catalog"
 	"github.com/wa-shop/shop/pkg/config"
 	"github.com/wa-shop/shop/pkg/inventory"
@@ -36,18 +34,7 @@ import (
 	"github.com/wa-shop/shop/pkg/schema"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "import-catalog:", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("import-catalog", run) }
 
 // run is the whole command. The human summary goes to stdout; logs (JSON)
 // and problems go to stderr, so the summary can be piped or diffed alone.

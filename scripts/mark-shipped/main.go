@@ -24,17 +24,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/wa-shop/shop/pkg/app"
 	"github.com/wa-shop/shop/pkg/config"
 	"github.com/wa-shop/shop/pkg/orders"
 	"github.com/wa-shop/shop/pkg/outbox"
@@ -45,18 +43,7 @@ import (
 // timeout bounds the whole run: a few queries and one send.
 const timeout = time.Minute
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "mark-shipped:", err)
-		os.Exit(1)
-	}
-}
+func main() { app.Main("mark-shipped", run) }
 
 // run is the whole command. What it did goes to stdout; logs (JSON) go to
 // stderr.
