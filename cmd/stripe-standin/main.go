@@ -17,13 +17,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
+	"github.com/wa-shop/shop/pkg/standin"
 	"github.com/wa-shop/shop/pkg/standin/stripe"
 )
 
@@ -57,26 +55,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		APIVersion:    *version,
 		BaseURL:       *baseURL,
 	})
-	return serve(ctx, *addr, h, stdout)
-}
-
-// serve listens on addr, prints the URL as the first line of stdout, and
-// serves h until ctx ends.
-func serve(ctx context.Context, addr string, h http.Handler, stdout io.Writer) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdown)
+	return standin.Serve(ctx, *addr, h, stdout)
 }
