@@ -223,8 +223,9 @@ func TestPayPaysTheLastLinkThroughTheStripeStandIn(t *testing.T) {
 	var f *fakeShop
 	var paid []string
 	stripe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := strings.CutPrefix(r.URL.Path, "/_control/sessions/")
-		if id, ok = strings.CutSuffix(id, "/pay"); !ok || r.Method != http.MethodPost {
+		id, prefixed := strings.CutPrefix(r.URL.Path, "/_control/sessions/")
+		id, suffixed := strings.CutSuffix(id, "/pay")
+		if !prefixed || !suffixed || r.Method != http.MethodPost {
 			http.NotFound(w, r)
 			return
 		}

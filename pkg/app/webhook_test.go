@@ -24,7 +24,6 @@ type chat struct {
 	t    *testing.T
 	shop *shop
 	srv  *httptest.Server
-	n    int
 }
 
 func newChat(t *testing.T) *chat {
