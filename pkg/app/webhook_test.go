@@ -131,6 +131,30 @@ func TestTheWholeSaleFromGreetingToConfirmation(t *testing.T) {
 	}
 }
 
+func TestCancelGivesUpTheUnpaidOrder(t *testing.T) {
+	c := newChat(t)
+	c.say(c.text("wamid.c1", "buy TEE 2"))
+	if st := c.say(c.text("wamid.c2", "cancel my order")); st != 200 {
+		t.Fatalf("cancel: status %d", st)
+	}
+	c.say(c.text("wamid.c3", "cancel"))
+	r := c.replies()
+	if len(r) != 3 || !strings.Contains(r[1], "is cancelled") || !strings.Contains(r[2], "no unpaid order") {
+		t.Fatalf("replies: %v", r)
+	}
+	type state struct{ Cancelled, Held int }
+	got := state{
+		Cancelled: c.count(`SELECT count(*) FROM orders WHERE status = 'cancelled'`),
+		Held:      int(c.shop.rdb.ZCard(t.Context(), "{inv}:holds_by_release").Val()),
+	}
+	if want := (state{Cancelled: 1}); got != want {
+		t.Errorf("after cancelling: %+v, want %+v", got, want)
+	}
+	if s := c.shop.stripe.Sessions(); len(s) != 1 || s[0].Status != "expired" {
+		t.Errorf("sessions: %+v", s)
+	}
+}
+
 func TestTheSameOrderMessageFiveTimesAtOnce(t *testing.T) {
 	c := newChat(t)
 	body := notification("1", c.text("wamid.dup", "buy tee 2"))

@@ -19,6 +19,10 @@ func TestReadIntent(t *testing.T) {
 		{"hi", intent{}},
 		{"menu", intent{}},
 		{"buy TSHIRT-M 99999", intent{}},
+		{"cancel", intent{cancel: true}},
+		{" Cancel my order! ", intent{cancel: true}},
+		{"cancel order", intent{cancel: true}},
+		{"cancel everything", intent{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -33,7 +37,7 @@ func FuzzReadIntent(f *testing.F) {
 	f.Add("buy TSHIRT-M 2")
 	f.Add("order x x9")
 	f.Fuzz(func(t *testing.T, text string) {
-		if in := readIntent(text); in.buy && (in.sku == "" || in.quantity < 0) {
+		if in := readIntent(text); in.buy && (in.sku == "" || in.quantity < 0) || in.buy && in.cancel {
 			t.Errorf("readIntent(%q) = %+v", text, in)
 		}
 	})

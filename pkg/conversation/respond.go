@@ -30,8 +30,11 @@ func (c *Conversation) respond(ctx context.Context, m whatsapp.InboundMessage) (
 	}
 	switch m.Kind() {
 	case whatsapp.KindText:
-		if in := readIntent(m.Text.Body); in.buy {
+		switch in := readIntent(m.Text.Body); {
+		case in.buy:
 			return c.order(ctx, m, []orders.Line{{SKU: in.sku, Quantity: in.quantity}})
+		case in.cancel:
+			return c.cancel(ctx, to)
 		}
 		return "catalogue", c.catalogue(ctx, to, 0, "")
 	case whatsapp.KindListReply:
@@ -102,6 +105,27 @@ func (c *Conversation) order(ctx context.Context, m whatsapp.InboundMessage, lin
 			"Sorry, we could not create a payment link for that order. Please try again later."))
 	}
 	return "", err
+}
+
+// cancel gives up the customer's unpaid order. A retry after a failure
+// halfway finds nothing left to cancel and says so, which is still true.
+func (c *Conversation) cancel(ctx context.Context, to string) (string, error) {
+	cancelled, err := c.Orders.CancelUnpaid(ctx, to)
+	switch {
+	case errors.Is(err, orders.ErrPreviousOrderPaying):
+		return "cancel_paying", c.reply(ctx, to, whatsapp.Text(
+			"Your order is being paid right now, so it can no longer be cancelled here."))
+	case err != nil:
+		return "", err
+	case len(cancelled) == 0:
+		return "cancel_none", c.reply(ctx, to, whatsapp.Text(`You have no unpaid order to cancel. Send "menu" to shop.`))
+	}
+	ids := make([]string, len(cancelled))
+	for i, o := range cancelled {
+		ids[i] = orders.ShortID(o.ID.String())
+	}
+	return "cancelled", c.reply(ctx, to, whatsapp.Text(fmt.Sprintf(
+		`Order %s is cancelled and its payment link no longer works. Send "menu" to shop again.`, strings.Join(ids, ", "))))
 }
 
 func shortText(e *orders.OutOfStockError) string {

@@ -1,0 +1,58 @@
+package orders
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/wa-shop/shop/pkg/standin/stripe"
+)
+
+func TestCancelUnpaidExpiresTheSessionAndReturnsTheStock(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 3})
+	ctx := t.Context()
+	o, err := h.svc.Create(ctx, h.request("wa:c1", "15550031", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.stripe.Fail(stripe.Failure{Count: 3, Status: 503, Type: "api_error", Message: "down"})
+	if _, err := h.svc.CancelUnpaid(ctx, "15550031"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("with Stripe down: err = %v, want ErrUnavailable", err)
+	}
+	if got, _ := get(ctx, h.db, o.ID); got.Status != StatusPendingPayment || h.available(t, "TEE-M") != 1 {
+		t.Fatalf("with Stripe down the order is %s and %d available, want untouched", got.Status, h.available(t, "TEE-M"))
+	}
+	for range 2 { // the retry does the work, a second call finds nothing to do
+		if _, err := h.svc.CancelUnpaid(ctx, "15550031"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := get(ctx, h.db, o.ID)
+	if got.Status != StatusCancelled {
+		t.Errorf("order is %s, want cancelled", got.Status)
+	}
+	if a := h.available(t, "TEE-M"); a != 3 {
+		t.Errorf("available %d, want 3", a)
+	}
+	if s := h.stripe.Sessions(); len(s) != 1 || s[0].Status != "expired" {
+		t.Errorf("sessions: %+v", s)
+	}
+	if left, err := h.svc.CancelUnpaid(ctx, "15550031"); err != nil || len(left) != 0 {
+		t.Errorf("nothing left to cancel: got %d orders, %v", len(left), err)
+	}
+}
+
+func TestCancelUnpaidLeavesAPaymentUnderWayAlone(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 3})
+	ctx := t.Context()
+	o, err := h.svc.Create(ctx, h.request("wa:c2", "15550032", Line{"TEE-M", 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payQuietly(t, h, o.CheckoutID)
+	if _, err := h.svc.CancelUnpaid(ctx, "15550032"); !errors.Is(err, ErrPreviousOrderPaying) {
+		t.Errorf("err = %v, want ErrPreviousOrderPaying", err)
+	}
+	if got, _ := get(ctx, h.db, o.ID); got.Status != StatusPendingPayment || h.available(t, "TEE-M") != 2 {
+		t.Errorf("order %s with %d available, want pending with its hold", got.Status, h.available(t, "TEE-M"))
+	}
+}
