@@ -8,6 +8,7 @@
 #   ./build.sh functions       cross-compile each function as Netlify does, with sizes
 #   ./build.sh netlify-check   bundle with Netlify's own tools and serve one request
 #   ./build.sh bench           benchmarks against the machine's own limits, cold starts, sizes
+#   ./build.sh storm [FLAGS]   customers rush, duplicates and faults, then every invariant checked
 #   ./build.sh coldstart       time each function binary's cold start through a Lambda Runtime API
 #   ./build.sh migrate         apply the schema to DATABASE_URL
 #   ./build.sh import [FEED]   import a Meta catalogue feed (default: the demo feed)
@@ -93,6 +94,8 @@ cmd_test() {
   go test -race -count=1 -timeout 8m ./...
   log "fuzzing (${FUZZTIME:-5s} per target)"
   fuzz
+  log "storm (short)"
+  go run ./cmd/storm -short -dir "$root/.dev/storm-ci"
   log "netlify check"
   ./scripts/netlify-check.sh
 }
@@ -157,11 +160,12 @@ main() {
     chat) shift; exec go run ./cmd/chat "$@" ;;
     test) cmd_test ;;
     bench) mkdir -p dist; cmd_bench ;;
+    storm) shift; ensure_services; exec go run ./cmd/storm "$@" ;;
     netlify-check) exec ./scripts/netlify-check.sh ;;
     coldstart) build_functions; cmd_coldstart ;;
     migrate) exec go run ./scripts/migrate ;;
     import) shift; exec go run ./scripts/import-catalog "${@:-scripts/demo-catalog.csv}" ;;
-    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
   esac
 }
 
