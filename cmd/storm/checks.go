@@ -23,8 +23,8 @@ func (sc *scenario) report(w io.Writer, took time.Duration, cleanups int) {
 	}
 	fmt.Fprintf(w, "customers      %d in %.1f s (%.0f/s); %d order requests made no order (no stock)\n",
 		sc.started.Load(), took.Seconds(), float64(sc.started.Load())/took.Seconds(), sc.rec.refused)
-	fmt.Fprintf(w, "orders         %d made: %d paid, %d cancelled, %d left to expire\n",
-		len(sc.rec.fates), fates["pay"], fates["cancel"], fates["expire"])
+	fmt.Fprintf(w, "orders         %d made: %d paid, %d paid by a delayed method, %d delayed payments failed, %d cancelled, %d left to expire\n",
+		len(sc.rec.fates), fates["pay"], fates["pay later"], fates["payment fails"], fates["cancel"], fates["expire"])
 	fmt.Fprintf(w, "deliveries     %s\n", sc.send.summary())
 	fmt.Fprintf(w, "               %d distinct WhatsApp messages, %d distinct Stripe events, %d copies held back and delivered late\n",
 		len(sc.rec.inbound), len(sc.rec.events), len(sc.late))
@@ -147,7 +147,8 @@ func (sc *scenario) checkEvents(ctx context.Context, verdict func(bool, string, 
 	verdict(recorded == len(ids) && all == len(ids), "every Stripe event applied once: %d distinct sent, %d recorded (%d in all)",
 		len(ids), recorded, all)
 
-	want := map[string][]string{"pay": {"paid"}, "cancel": {"cancelled"}, "expire": {"expired"}}
+	want := map[string][]string{"pay": {"paid"}, "pay later": {"paid"}, "payment fails": {"payment_failed"},
+		"cancel": {"cancelled"}, "expire": {"expired"}}
 	ids = ids[:0]
 	for id := range sc.rec.fates {
 		ids = append(ids, id.String())
@@ -180,7 +181,7 @@ func (sc *scenario) checkEvents(ctx context.Context, verdict func(bool, string, 
 // checkNotices: the customer hears about every outcome exactly once and
 // nothing waits in the outbox.
 func (sc *scenario) checkNotices(ctx context.Context, verdict func(bool, string, ...any)) error {
-	var paid, confirmed, expired, expiryNoticed, refunded, refundNoticed, pending, failed int
+	var paid, confirmed, expired, expiryNoticed, refunded, refundNoticed, failedPay, failedNoticed, pending, failed int
 	err := sc.st.db.QueryRow(ctx, `
 		WITH sent AS (SELECT order_id, kind FROM outbox WHERE status IN ('sent', 'delivered', 'read'))
 		SELECT
@@ -190,15 +191,18 @@ func (sc *scenario) checkNotices(ctx context.Context, verdict func(bool, string,
 			(SELECT count(*) FROM orders o WHERE status = 'expired' AND (SELECT count(*) FROM sent s WHERE s.order_id = o.id AND s.kind = 'expiry_notice') = 1),
 			(SELECT count(*) FROM orders WHERE status = 'refunded'),
 			(SELECT count(*) FROM orders o WHERE status = 'refunded' AND EXISTS (SELECT 1 FROM sent s WHERE s.order_id = o.id AND s.kind IN ('refund_notice', 'refunded'))),
+			(SELECT count(*) FROM orders WHERE status = 'payment_failed'),
+			(SELECT count(*) FROM orders o WHERE status = 'payment_failed' AND (SELECT count(*) FROM sent s WHERE s.order_id = o.id AND s.kind = 'payment_failed') = 1),
 			(SELECT count(*) FROM outbox WHERE status = 'pending'),
 			(SELECT count(*) FROM outbox WHERE status = 'failed')`).
-		Scan(&paid, &confirmed, &expired, &expiryNoticed, &refunded, &refundNoticed, &pending, &failed)
+		Scan(&paid, &confirmed, &expired, &expiryNoticed, &refunded, &refundNoticed, &failedPay, &failedNoticed, &pending, &failed)
 	if err != nil {
 		return err
 	}
 	verdict(confirmed == paid, "every paid order has exactly one confirmation sent: %d of %d", confirmed, paid)
-	verdict(expiryNoticed == expired && refundNoticed == refunded, "every expired or refunded order has its notice: expired %d of %d, refunded %d of %d",
-		expiryNoticed, expired, refundNoticed, refunded)
+	verdict(expiryNoticed == expired && refundNoticed == refunded && failedNoticed == failedPay,
+		"every expired, refunded or failed payment has its notice: expired %d of %d, refunded %d of %d, payment failed %d of %d",
+		expiryNoticed, expired, refundNoticed, refunded, failedNoticed, failedPay)
 	verdict(pending == 0 && failed == 0, "no outbox message stuck: %d pending, %d failed", pending, failed)
 	return nil
 }

@@ -137,21 +137,46 @@ func (sc *scenario) customer(ctx context.Context, i int) error {
 	if err != nil || order == uuid.Nil {
 		return err
 	}
-	fate := "expire"
-	switch r := rng.Float64(); {
-	case r < sc.opts.pay:
-		fate = "pay"
-	case r < sc.opts.pay+sc.opts.cancel:
-		fate = "cancel"
-	}
+	fate := sc.fate(rng)
 	sc.mu.Lock()
 	sc.rec.fates[order] = fate
 	sc.mu.Unlock()
-	if fate == "cancel" {
+	switch fate {
+	case "cancel":
 		cancelID := fmt.Sprintf("wamid.storm-%s-%d-cancel", sc.name, i)
 		return sc.inbound(ctx, rng, from, textMessage(cancelID, from, "cancel", time.Now()))
+	case "pay later", "payment fails":
+		// A delayed method: completed unpaid, then settled by a second event
+		// (whose copies may overtake the first's).
+		if err := sc.sessionAction(ctx, rng, session, "pay", delayed); err != nil {
+			return err
+		}
+		action := "async-succeed"
+		if fate == "payment fails" {
+			action = "async-fail"
+		}
+		return sc.sessionAction(ctx, rng, session, action, nil)
 	}
-	return sc.sessionAction(ctx, rng, session, fate)
+	return sc.sessionAction(ctx, rng, session, fate, nil)
+}
+
+var delayed = map[string]bool{"delayed": true}
+
+// fate picks what the customer does with their order: of the payers, one
+// in five pays by a delayed method, and one in three of those fails.
+func (sc *scenario) fate(rng *rand.Rand) string {
+	r := rng.Float64()
+	switch {
+	case r < sc.opts.pay*0.8:
+		return "pay"
+	case r < sc.opts.pay*(0.8+0.2*2/3):
+		return "pay later"
+	case r < sc.opts.pay:
+		return "payment fails"
+	case r < sc.opts.pay+sc.opts.cancel:
+		return "cancel"
+	}
+	return "expire"
 }
 
 // copies is how many times Meta or Stripe delivers one thing.
@@ -221,12 +246,12 @@ func (sc *scenario) orderFor(ctx context.Context, key string) (order uuid.UUID, 
 
 // sessionAction pays or expires a session through the Stripe stand-in,
 // which sends the signed event; the event's other copies come from here.
-func (sc *scenario) sessionAction(ctx context.Context, rng *rand.Rand, session, action string) error {
+func (sc *scenario) sessionAction(ctx context.Context, rng *rand.Rand, session, action string, options any) error {
 	var res struct {
 		Event         json.RawMessage `json:"event"`
 		WebhookStatus int             `json:"webhook_status"`
 	}
-	if err := control(ctx, sc.st.stripeURL+"/_control/sessions/"+session+"/"+action, nil, &res); err != nil {
+	if err := control(ctx, sc.st.stripeURL+"/_control/sessions/"+session+"/"+action, options, &res); err != nil {
 		return fmt.Errorf("%s session: %w", action, err)
 	}
 	var event struct{ ID, Type string }
