@@ -147,6 +147,10 @@ func shipOrder(ctx context.Context, log *slog.Logger) http.Handler {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return httpx.Errorf(http.StatusRequestEntityTooLarge, "body over %d bytes", tooBig.Limit)
+			}
 			return httpx.Errorf(http.StatusBadRequest, `the body must be JSON {"tracking_ref": "…", "carrier": "…"}`)
 		}
 		_, err = svc.MarkShipped(r.Context(), id, body.TrackingRef, body.Carrier)

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -82,6 +85,11 @@ func (c *Conversation) Receive(ctx context.Context, b *whatsapp.Batch) error {
 // handle takes the message's claim, skips it when it is done, answers it
 // and records it as done.
 func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) error {
+	if !usableID(m.ID) {
+		// It could never be recorded as done: acknowledged, not retried for a week.
+		c.Log.WarnContext(ctx, "message with an unusable id ignored", slog.Int("id_bytes", len(m.ID)))
+		return nil
+	}
 	release, ok, err := c.Claims.Take(ctx, "claim:wa:"+m.ID)
 	if err != nil {
 		return err
@@ -114,6 +122,11 @@ func (c *Conversation) reply(ctx context.Context, to string, payload []byte) err
 		return nil
 	}
 	return err
+}
+
+// usableID: Meta's ids are short printable strings; Postgres refuses NUL.
+func usableID(id string) bool {
+	return id != "" && len(id) <= 256 && utf8.ValidString(id) && !strings.ContainsFunc(id, unicode.IsControl)
 }
 
 func cmpErr(first, err error) error {

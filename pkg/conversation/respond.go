@@ -50,6 +50,10 @@ func (c *Conversation) respond(ctx context.Context, m whatsapp.InboundMessage) (
 		}
 		return "catalogue", c.catalogue(ctx, to, 0, "")
 	case whatsapp.KindOrder:
+		if c.CatalogID != "" && m.Order.CatalogID != c.CatalogID {
+			// A cart from another business's catalogue: its ids are not ours.
+			return "foreign_catalogue", c.reply(ctx, to, whatsapp.Text("That cart is from another catalogue. "+helpText))
+		}
 		return c.order(ctx, m, cartLines(m.Order))
 	case whatsapp.KindProductInquiry:
 		return "inquiry", c.describe(ctx, to, m.Context.ReferredProduct.ProductRetailerID)

@@ -22,16 +22,21 @@ func normalise(lines []Line, maxQuantity int) ([]Line, error) {
 		if sku == "" {
 			return nil, invalid("an item has no SKU")
 		}
+		if !plainText(sku, maxSKULength) {
+			return nil, invalid("SKU %.40q is not a valid SKU", sku)
+		}
 		if l.Quantity < 1 {
 			return nil, invalid("quantity of %s must be at least 1", sku)
+		}
+		// Checked line by line, so a sum of huge quantities cannot wrap
+		// around into a small one.
+		if l.Quantity > maxQuantity || merged[sku] > maxQuantity-l.Quantity {
+			return nil, invalid("quantity of %s is more than %d; at most %d per order", sku, maxQuantity, maxQuantity)
 		}
 		merged[sku] += l.Quantity
 	}
 	out := make([]Line, 0, len(merged))
 	for sku, q := range merged {
-		if q > maxQuantity {
-			return nil, invalid("quantity of %s is %d; at most %d per order", sku, q, maxQuantity)
-		}
 		out = append(out, Line{SKU: sku, Quantity: q})
 	}
 	slices.SortFunc(out, func(a, b Line) int { return strings.Compare(a.SKU, b.SKU) })

@@ -61,11 +61,14 @@ type Templates struct {
 // stopped. Every failure leaves no hold without an order and no order
 // claiming a hold it lacks.
 func (s *Service) Create(ctx context.Context, req Request) (*Order, error) {
-	if req.Key == "" || len(req.Key) > 200 {
+	if req.Key == "" || len(req.Key) > 200 || !plainText(req.Key, 200) {
 		return nil, invalid("a request key of 1 to 200 characters is required")
 	}
 	lines, err := normalise(req.Lines, s.MaxQuantity)
 	if err != nil {
+		return nil, err
+	}
+	if req.Customer, err = checkCustomer(req.Customer); err != nil {
 		return nil, err
 	}
 	hash := requestHash(req.Customer, lines)
