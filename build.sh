@@ -94,6 +94,8 @@ cmd_test() {
   go test -race -count=1 -timeout 8m ./...
   log "fuzzing (${FUZZTIME:-5s} per target)"
   fuzz
+  log "Postman suite (newman) against the dev server"
+  ./scripts/postman.sh
   log "storm (short)"
   go run ./cmd/storm -short -dir "$root/.dev/storm-ci"
   log "netlify check"
@@ -105,7 +107,8 @@ cmd_test() {
 fuzz() {
   local target
   for target in pkg/whatsapp:FuzzParseNotification pkg/whatsapp:FuzzVerifySignature \
-    pkg/lambdahttp:FuzzHandler pkg/catalog:FuzzParseFeed pkg/conversation:FuzzReadIntent; do
+    pkg/lambdahttp:FuzzHandler pkg/catalog:FuzzParseFeed pkg/conversation:FuzzReadIntent \
+    pkg/payments:FuzzReadEvent pkg/payments:FuzzCallback pkg/app:FuzzCreateOrder; do
     go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "${FUZZTIME:-5s}" "./${target%%:*}"
   done
 }

@@ -24,10 +24,16 @@ func printBanner(w io.Writer, server config.Server, s *standins) {
 		base, shown("VERIFY_TOKEN"))
 	if s.GraphURL != "" {
 		fmt.Fprintf(w, "Messages the shop sent:\n  curl %s/_control/messages\n", s.GraphURL)
-		fmt.Fprintf(w, "Chat with the shop as a customer, in another terminal:\n  ./build.sh chat\n")
+		chat := "./build.sh chat"
+		if s.file != defaultStandinsFile {
+			chat += " -standins " + s.file
+		}
+		fmt.Fprintf(w, "Chat with the shop as a customer, in another terminal:\n  %s\n", chat)
 	}
-	fmt.Fprintf(w, "Run cleanup:\n  curl -X POST -H 'Authorization: Bearer %s' %s/.netlify/functions/cleanup\n\n",
+	fmt.Fprintf(w, "Run cleanup:\n  curl -X POST -H 'Authorization: Bearer %s' %s/.netlify/functions/cleanup\n",
 		shown("ADMIN_API_KEY"), base)
+	fmt.Fprintf(w, "Re-import the catalogue feed (%s):\n  curl -X POST -H 'Authorization: Bearer %s' %s/catalog-sync\n\n",
+		shown("CATALOG_FEED_URL"), shown("ADMIN_API_KEY"), base)
 }
 
 func describe(standinURL, variable string) string {

@@ -3,11 +3,19 @@
 // catalogue, the Graph API and Stripe stand-ins, and every function at
 // http://localhost:8888/.netlify/functions/<name>. `./build.sh dev` runs it;
 // Ctrl-C stops everything it started.
+//
+// Besides the functions it serves the dedicated backend's admin endpoints
+// (POST /catalog-sync, which re-imports the demo feed unless
+// CATALOG_FEED_URL names another, and POST /orders/{id}/ship) and
+// GET /_dev/standins, where the stand-ins listen. -standins names the file
+// those URLs are also written to (default .dev/local/standins.json, which
+// ./build.sh chat reads).
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -25,7 +33,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout); err != nil {
+	standinsFile := flag.String("standins", defaultStandinsFile, "where to write the stand-ins' URLs")
+	flag.Parse()
+	if err := run(ctx, *standinsFile, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "dev:", err)
 		os.Exit(1)
 	}
@@ -43,9 +53,10 @@ var devDefaults = map[string]string{
 	"ADMIN_API_KEY":            "dev-admin-key",
 	"ORDER_API_KEY":            "dev-order-key",
 	"LOG_LEVEL":                "info",
+	"CATALOG_FEED_URL":         demoFeed, // what POST /catalog-sync re-imports
 }
 
-func run(ctx context.Context, stdout io.Writer) error {
+func run(ctx context.Context, standinsFile string, stdout io.Writer) error {
 	for k, v := range devDefaults {
 		setDefault(k, v)
 	}
@@ -68,7 +79,7 @@ func run(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	log := app.NewLogger(logging.SlogLevel())
-	standins, err := startStandins(ctx, server, log)
+	standins, err := startStandins(ctx, server, standinsFile, log)
 	if err != nil {
 		return err
 	}
@@ -86,7 +97,10 @@ func run(ctx context.Context, stdout io.Writer) error {
 	}
 	printBanner(stdout, server, standins)
 	startSchedule(ctx, server.Port, log, stdout)
-	srv := &http.Server{Handler: routes, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", routes)
+	mux.Handle("GET /_dev/standins", standins)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)

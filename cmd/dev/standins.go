@@ -17,22 +17,26 @@ import (
 	"github.com/wa-shop/shop/pkg/standin/stripe"
 )
 
-// standinsFile tells other local tools (cmd/chat) where the stand-ins
-// listen, as their ports are random; it is removed when the stand-ins stop.
-const standinsFile = ".dev/local/standins.json"
+// defaultStandinsFile tells other local tools (cmd/chat) where the
+// stand-ins listen, as their ports are random; it is removed when the
+// stand-ins stop. A second dev server (scripts/postman.sh's) names another
+// file with -standins, so it does not take over this one.
+const defaultStandinsFile = ".dev/local/standins.json"
 
 // standins are the local Graph API and Stripe servers; a URL stays empty
 // when the user configured the real service (or another stand-in) instead.
 type standins struct {
 	GraphURL, StripeURL string
+	port                int    // the dev server's
+	file                string // where the URLs are written
 	servers             []*http.Server
 	callbacks           *graph.Callbacks
 }
 
 // startStandins serves each stand-in on its own loopback port unless its
-// base URL is configured, and points the shop at it.
-func startStandins(ctx context.Context, server config.Server, log *slog.Logger) (*standins, error) {
-	s := &standins{}
+// base URL is configured, points the shop at it and writes the URLs to file.
+func startStandins(ctx context.Context, server config.Server, file string, log *slog.Logger) (*standins, error) {
+	s := &standins{port: server.Port, file: file}
 	if os.Getenv("WHATSAPP_API_BASE_URL") == "" {
 		g := graph.New(graph.Options{
 			AccessToken:   os.Getenv("WHATSAPP_ACCESS_TOKEN"),
@@ -65,29 +69,41 @@ func startStandins(ctx context.Context, server config.Server, log *slog.Logger) 
 		s.StripeURL = url
 		os.Setenv("STRIPE_API_BASE_URL", url)
 	}
-	if err := s.writeFile(server.Port); err != nil {
+	if err := s.writeFile(); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// writeFile records where the stand-ins and the webhook listen in
-// standinsFile.
-func (s *standins) writeFile(port int) error {
-	b, err := json.MarshalIndent(map[string]string{
-		"graph": s.GraphURL, "stripe": s.StripeURL, "webhook": fmt.Sprintf("http://localhost:%d/webhook", port),
-	}, "", "  ")
+// urls says where the stand-ins and the webhook listen; a stand-in's URL is
+// empty when the real service is configured instead.
+func (s *standins) urls() map[string]string {
+	return map[string]string{
+		"graph": s.GraphURL, "stripe": s.StripeURL, "webhook": fmt.Sprintf("http://localhost:%d/webhook", s.port),
+	}
+}
+
+// writeFile records urls in s.file.
+func (s *standins) writeFile() error {
+	b, err := json.MarshalIndent(s.urls(), "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(standinsFile), 0o755); err != nil {
-		return fmt.Errorf("write %s: %w", standinsFile, err)
+	if err := os.MkdirAll(filepath.Dir(s.file), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", s.file, err)
 	}
-	if err := os.WriteFile(standinsFile, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", standinsFile, err)
+	if err := os.WriteFile(s.file, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", s.file, err)
 	}
 	return nil
+}
+
+// ServeHTTP answers GET /_dev/standins with urls, so a client that knows only
+// the dev server (the Postman suite) can find the stand-ins' control APIs.
+func (s *standins) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(s.urls())
 }
 
 func (s *standins) serve(h http.Handler, log *slog.Logger) (string, error) {
@@ -113,5 +129,5 @@ func (s *standins) Close() {
 	if s.callbacks != nil {
 		s.callbacks.Close()
 	}
-	_ = os.Remove(standinsFile)
+	_ = os.Remove(s.file)
 }

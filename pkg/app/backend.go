@@ -63,8 +63,7 @@ func Backend(ctx context.Context, log *slog.Logger) (http.Handler, error) {
 	mux.Handle("POST /payment-callback", callback)
 	mux.Handle("POST /create-order", createOrder)
 	mux.Handle("POST /cleanup", cleanup)
-	mux.Handle("POST /catalog-sync", requireAdmin(admin.Key, log, catalogSync(pool, rdb, cat.FeedURL, log)))
-	mux.Handle("POST /orders/{id}/ship", requireAdmin(admin.Key, log, shipOrder(ctx, log.With(slog.String("endpoint", "ship-order")))))
+	mountAdmin(ctx, mux, pool, rdb, admin.Key, cat.FeedURL, log)
 	mux.Handle("GET /healthz", health(pool, rdb, log))
 	return mux, nil
 }

@@ -3,7 +3,9 @@ package app
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -12,25 +14,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wa-shop/shop/pkg/inventory"
 	"github.com/wa-shop/shop/pkg/whatsapp"
 )
 
-// inbound builds the webhook handler and n signed "hi" notifications from
-// distinct customers, so every message is new work: verify, claim, check,
-// answer (the catalogue, sent to the Graph stand-in over HTTP), record.
-func inbound(b *testing.B, n int) (post func(body []byte) int, bodies [][]byte) {
-	shopEnv(b)
+// inbound builds the webhook handler and n signed notifications, each a
+// text from a distinct customer, so every message is new work: verify,
+// claim, answer (sent to the Graph stand-in over HTTP), record.
+func inbound(b *testing.B, n int, text string) (post func(body []byte) int, bodies [][]byte) {
+	b.Helper()
 	handler, err := Webhook(b.Context(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
-	}
-	bodies = make([][]byte, n)
-	for i := range bodies {
-		bodies[i] = fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
-			"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
-			"contacts":[{"profile":{"name":"C"},"wa_id":"1%010d"}],
-			"messages":[{"from":"1%010d","id":"wamid.bench%d","timestamp":"%d","type":"text","text":{"body":"hi"}}]}}]}]}`,
-			i, i, i, time.Now().Unix())
 	}
 	return func(body []byte) int {
 		req := httptest.NewRequest("POST", "/webhook", bytes.NewReader(body))
@@ -38,15 +33,25 @@ func inbound(b *testing.B, n int) (post func(body []byte) int, bodies [][]byte) 
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, req)
 		return rec.Code
-	}, bodies
+	}, texts(n, text)
 }
 
-// BenchmarkInboundText measures inbound messages per second through the
-// webhook handler and allocations per message. Compare with
-// BenchmarkPostgresInsert of the same run: the target is at least 0.25 ×
-// the insert rate.
-func BenchmarkInboundText(b *testing.B) {
-	post, bodies := inbound(b, b.N)
+// texts are n notifications of one text message, each from a new customer.
+func texts(n int, text string) [][]byte {
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+			"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+			"contacts":[{"profile":{"name":"C"},"wa_id":"1%010d"}],
+			"messages":[{"from":"1%010d","id":"wamid.bench%d","timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
+			i, i, i, time.Now().Unix(), text)
+	}
+	return bodies
+}
+
+// parallel posts every body once from 4 × GOMAXPROCS clients and reports
+// the rate under the given unit.
+func parallel(b *testing.B, post func([]byte) int, bodies [][]byte, unit string) {
 	var n atomic.Int64
 	b.ReportAllocs()
 	b.SetParallelism(4)
@@ -58,7 +63,61 @@ func BenchmarkInboundText(b *testing.B) {
 			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit)
+}
+
+// BenchmarkInboundText measures inbound messages per second through the
+// webhook handler and allocations per message. Compare with
+// BenchmarkPostgresInsert of the same run: the target is at least 0.25 ×
+// the insert rate.
+func BenchmarkInboundText(b *testing.B) {
+	shopEnv(b)
+	post, bodies := inbound(b, b.N, "hi")
+	parallel(b, post, bodies, "msgs/s")
+}
+
+// BenchmarkInboundOrder measures orders per second made through the
+// webhook: a signed "buy TEE 1" from a new customer is claimed, priced,
+// held in Redis, given a Checkout session by the Stripe stand-in, answered
+// with its payment link (outbox, Graph stand-in) and recorded. Compare
+// with BenchmarkPostgresInsert: the target is at least 0.08 × its rate.
+func BenchmarkInboundOrder(b *testing.B) {
+	s := shopEnv(b)
+	// STRIPE_RATE_LIMIT paces one function instance, which serves one
+	// request at a time; here one process stands for many instances.
+	b.Setenv("STRIPE_RATE_LIMIT", "1000000")
+	if _, err := s.db.Exec(b.Context(), `UPDATE variants SET stock_on_hand = 1 << 30 WHERE sku = 'TEE'`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := inventory.Rebuild(b.Context(), s.db, s.rdb); err != nil {
+		b.Fatal(err)
+	}
+	post, bodies := inbound(b, b.N, "buy TEE 1")
+	parallel(b, post, bodies, "orders/s")
+}
+
+// BenchmarkBareHTTP is the HTTP limit: a net/http server on loopback that
+// reads the body and answers 200, posted a notification's worth of bytes by
+// as many clients over real connections.
+func BenchmarkBareHTTP(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	b.Cleanup(srv.Close)
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	client := &http.Client{Transport: transport}
+	body := texts(1, "hi")[0]
+	parallel(b, func([]byte) int {
+		resp, err := client.Post(srv.URL, "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Error(err)
+			return 0
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}, make([][]byte, b.N), "reqs/s")
 }
 
 // BenchmarkInboundLatency sends messages at a steady rate (INBOUND_RATE, a
@@ -71,7 +130,8 @@ func BenchmarkInboundLatency(b *testing.B) {
 			b.Fatal("INBOUND_RATE must be a positive number")
 		}
 	}
-	post, bodies := inbound(b, b.N)
+	shopEnv(b)
+	post, bodies := inbound(b, b.N, "hi")
 	latencies := make([]time.Duration, b.N)
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
