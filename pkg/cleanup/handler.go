@@ -18,11 +18,12 @@ var ErrUnauthorized = errors.New("cleanup: caller is neither Netlify's scheduler
 type HandlerOptions struct {
 	AdminKey string
 	// TrustScheduleHeader accepts Netlify's scheduled invocations, marked
-	// `X-NF-Event: schedule`. Only the Lambda main sets it: Netlify does not
-	// route public URL requests to scheduled functions, so on Netlify the
-	// header can only come from the scheduler (or, locally, the Netlify
-	// CLI, which marks any call to a scheduled function the same way).
-	// Anywhere else the admin key is required.
+	// `X-NF-Event: schedule`, and `netlify functions:invoke`'s, marked
+	// `User-Agent: Netlify Clockwork`. Only the Lambda main and the local
+	// dev server set it: Netlify does not route public URL requests to
+	// scheduled functions, so on Netlify the marks can only come from the
+	// scheduler (locally, the Netlify CLI marks any call to a scheduled
+	// function the same way). Anywhere else the admin key is required.
 	TrustScheduleHeader bool
 }
 
@@ -49,8 +50,13 @@ func NewHandler(r *Runner, opts HandlerOptions, log *slog.Logger) http.Handler {
 	})
 }
 
+// clockworkUserAgent is how netlify-cli's functions:invoke marks a call to
+// a scheduled function (netlify-cli utils/functions/constants.js).
+const clockworkUserAgent = "Netlify Clockwork"
+
 func authorized(req *http.Request, opts HandlerOptions) bool {
-	if opts.TrustScheduleHeader && strings.EqualFold(req.Header.Get("X-Nf-Event"), "schedule") {
+	if opts.TrustScheduleHeader && (strings.EqualFold(req.Header.Get("X-Nf-Event"), "schedule") ||
+		req.Header.Get("User-Agent") == clockworkUserAgent) {
 		return true
 	}
 	key, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")

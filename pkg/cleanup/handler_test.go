@@ -28,6 +28,8 @@ func TestHandlerRunsForTheSchedulerOrAnAdmin(t *testing.T) {
 	}{
 		{"scheduler on Netlify", true, "POST", scheduled, 200},
 		{"schedule header elsewhere", false, "POST", scheduled, 401},
+		{"netlify functions:invoke", true, "POST", http.Header{"User-Agent": {"Netlify Clockwork"}}, 200},
+		{"netlify functions:invoke elsewhere", false, "POST", http.Header{"User-Agent": {"Netlify Clockwork"}}, 401},
 		{"admin", false, "POST", admin, 200},
 		{"wrong key", true, "POST", http.Header{"Authorization": {"Bearer nope"}}, 401},
 		{"nobody", true, "POST", nil, 401},
