@@ -142,6 +142,8 @@ cmd_bench() {
   log "cold start and binary size"
   build_functions >/dev/null
   cmd_coldstart
+  log "a function process under load: throughput, latency, peak RSS"
+  scripts/function-load.sh "${INVOCATIONS:-2000}"
 }
 
 # Dummy settings: the sample events never reach Postgres, Redis or the

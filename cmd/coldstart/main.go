@@ -14,8 +14,19 @@
 // markdown table to stdout and exits 1 if any run fails: an init error, the
 // process exiting, a function error, or no response within -timeout.
 //
+// With -load N it measures a warm function instead: one process per binary
+// fed N events one after another, as Lambda feeds an execution environment,
+// and reports invocations per second, p50 and p99 latency and the process's
+// peak RSS. The events are made here (see loadevents.go): signed WhatsApp
+// texts for webhook, signed Stripe events for payment-callback, each new to
+// the shop, so the function needs live Postgres and Redis in its -env (see
+// scripts/function-load.sh). Replies go to a Graph API stand-in in this
+// process, which -load points WHATSAPP_API_BASE_URL at. A run fails unless
+// every invocation answered 200 and every expected reply reached the
+// stand-in.
+//
 // Linux only: the binaries are linux/amd64, and peak RSS comes from
-// ru_maxrss, which Linux reports in KiB.
+// ru_maxrss and /proc/<pid>/status, which Linux reports in KiB.
 package main
 
 import (
@@ -46,6 +57,7 @@ func main() {
 
 type options struct {
 	runs     int
+	load     int
 	event    string
 	env      []string
 	timeout  time.Duration
@@ -58,11 +70,13 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: coldstart [-runs N] -event FILE|DIR [-env K=V ...] [-timeout D] BINARY...")
+		fmt.Fprintln(stderr, "       coldstart -load N [-env K=V ...] [-timeout D] BINARY...")
 		fs.PrintDefaults()
 	}
 	fs.IntVar(&o.runs, "runs", 20, "cold starts per binary")
+	fs.IntVar(&o.load, "load", 0, "instead of cold starts, send `N` made-up events to one warm process per binary")
 	fs.StringVar(&o.event, "event", "", "event JSON `file`, or a directory of <name>.json")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "limit per run from exec to response, and the function timeout")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "limit per run from exec to response (per invocation with -load), and the function timeout")
 	fs.Func("env", "`K=V` added to the function's environment (repeatable)", func(s string) error {
 		if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
 			return errors.New("want K=V")
@@ -79,7 +93,11 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-runs must be at least 1")
 	case o.timeout <= 0:
 		return o, errors.New("-timeout must be positive")
-	case o.event == "":
+	case o.load < 0:
+		return o, errors.New("-load must not be negative")
+	case o.load > 0 && o.event != "":
+		return o, errors.New("-load makes its own events: drop -event")
+	case o.load == 0 && o.event == "":
 		return o, errors.New("-event is required")
 	case len(o.binaries) == 0:
 		return o, errors.New("no binaries given")
@@ -99,16 +117,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if o.load > 0 {
+		return runLoad(ctx, fns, o, stdout, stderr)
+	}
 	reports := make([]report, len(fns))
 	failed := 0
 	for i, fn := range fns {
 		reports[i] = measure(ctx, fn, o)
 		if r := reports[i]; r.err != nil {
 			failed++
-			fmt.Fprintf(stderr, "%s: run %d of %d: %v\n", fn.name, len(r.samples)+1, o.runs, r.err)
-			if out := r.err.output; len(out) > 0 {
-				fmt.Fprintf(stderr, "%s output (tail):\n%s\n", fn.name, bytes.TrimRight(out, "\n"))
-			}
+			printFailure(stderr, fn.name, fmt.Sprintf("run %d of %d", len(r.samples)+1, o.runs), r.err)
 		}
 	}
 	printTable(stdout, reports, o.runs)
@@ -118,10 +136,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// printFailure says on stderr where and why fn failed, with its last output.
+func printFailure(stderr io.Writer, fn, where string, err *runError) {
+	fmt.Fprintf(stderr, "%s: %s: %v\n", fn, where, err)
+	if out := err.output; len(out) > 0 {
+		fmt.Fprintf(stderr, "%s output (tail):\n%s\n", fn, bytes.TrimRight(out, "\n"))
+	}
+}
+
 type function struct {
 	name, path string
 	size       int64
-	event      []byte
+	event      []byte // nil with -load
 }
 
 func loadFunction(bin, event string) (function, error) {
@@ -134,6 +160,9 @@ func loadFunction(bin, event string) (function, error) {
 		return function{}, err
 	}
 	fn := function{name: functionName(path), path: path, size: st.Size()}
+	if event == "" {
+		return fn, nil // -load makes its own
+	}
 	if dir, err := os.Stat(event); err == nil && dir.IsDir() {
 		event = filepath.Join(event, fn.name+".json")
 	}

@@ -46,6 +46,8 @@ func runFunction(mode string) {
 		time.Sleep(time.Hour)
 	case "string":
 		lambda.Start(func() (string, error) { return "not a proxy response", nil })
+	case "webhook", "webhook-silent", "webhook-flaky":
+		runWebhook(mode)
 	}
 	lambda.Start(serve)
 }
@@ -144,6 +146,9 @@ func TestArgs(t *testing.T) {
 		{"no runs", []string{"-runs", "0", "-event", "e.json", "bin"}},
 		{"missing binary", []string{"-event", "testdata", "no/such/bootstrap"}},
 		{"no event for the binary", []string{"-event", "testdata", os.Args[0]}},
+		{"load and event", []string{"-load", "10", "-event", "e.json", "bin"}},
+		{"negative load", []string{"-load", "-1", "bin"}},
+		{"no load events for the binary", []string{"-load", "10", os.Args[0]}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

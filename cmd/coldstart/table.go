@@ -12,13 +12,9 @@ import (
 	"time"
 )
 
-// printTable writes one markdown row per binary. tabwriter pads the cells,
-// so the table reads well in a terminal and pastes as is into a .md file.
+// printTable writes one markdown row per binary.
 func printTable(w io.Writer, reports []report, runs int) {
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	row := func(cells ...string) { fmt.Fprintf(tw, "| %s\t|\n", strings.Join(cells, "\t| ")) }
-	row("function", "size (MB)", "runs", "init p50 (ms)", "cold start p50 (ms)", "p90 (ms)", "max (ms)", "peak RSS (MiB)", "status")
-	row("---", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "---")
+	var rows [][]string
 	for _, r := range reports {
 		cells := []string{r.fn.name, fmt.Sprintf("%.1f", float64(r.fn.size)/(1<<20)),
 			fmt.Sprintf("%d/%d", len(r.samples), runs)}
@@ -29,10 +25,50 @@ func printTable(w io.Writer, reports []report, runs int) {
 			cells = append(cells, ms(percentile(inits, 0.5)), ms(percentile(totals, 0.5)),
 				ms(percentile(totals, 0.9)), ms(totals[len(totals)-1]), mib(peakRSS(r.samples)))
 		}
-		cells = append(cells, statuses(r))
-		row(cells...)
+		rows = append(rows, append(cells, statuses(r)))
+	}
+	writeTable(w, []string{"function", "size (MB)", "runs", "init p50 (ms)", "cold start p50 (ms)", "p90 (ms)", "max (ms)", "peak RSS (MiB)", "status"},
+		[]string{"---", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "---"}, rows)
+}
+
+// printLoadTable writes one markdown row per binary under load. Latency is
+// per invocation; the rate is invocations over the time from the end of
+// Init to the last answer, one invocation at a time.
+func printLoadTable(w io.Writer, reports []loadReport, n int) {
+	var rows [][]string
+	for _, r := range reports {
+		cells := []string{r.fn.name, fmt.Sprintf("%d/%d", len(r.samples), n)}
+		if len(r.samples) < n {
+			cells = append(cells, "–", "–", "–", "–", "–", "–")
+		} else {
+			_, totals := durations(r.samples)
+			cells = append(cells, fmt.Sprintf("%.0f", float64(len(totals))/r.elapsed.Seconds()),
+				ms(percentile(totals, 0.5)), ms(percentile(totals, 0.99)), ms(totals[len(totals)-1]),
+				mib(r.peakRSS), replies(r))
+		}
+		rows = append(rows, append(cells, statuses(r.report)))
+	}
+	writeTable(w, []string{"function", "invocations", "per s", "p50 (ms)", "p99 (ms)", "max (ms)", "peak RSS (MiB)", "replies", "status"},
+		[]string{"---", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "---"}, rows)
+}
+
+// writeTable writes a markdown table. tabwriter pads the cells, so it reads
+// well in a terminal and pastes as is into a .md file.
+func writeTable(w io.Writer, header, align []string, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
+	for _, cells := range append([][]string{header, align}, rows...) {
+		fmt.Fprintf(tw, "| %s\t|\n", strings.Join(cells, "\t| "))
 	}
 	_ = tw.Flush()
+}
+
+// replies is "2000/2000": sends the Graph stand-in accepted of those the
+// events called for, or "–" when they called for none and none came.
+func replies(r loadReport) string {
+	if r.want == 0 && r.replies == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d/%d", r.replies, r.want)
 }
 
 // durations returns the init and total times of samples, each sorted.
