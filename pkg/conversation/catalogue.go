@@ -4,26 +4,35 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wa-shop/shop/pkg/catalog"
 	"github.com/wa-shop/shop/pkg/whatsapp"
 )
 
-// pageRows leaves the tenth row of a list for "More".
-const pageRows = whatsapp.MaxListRows - 1
+// shelfTTL is how long a function instance reuses the catalogue's titles
+// and prices: they change when a feed is imported, while every greeting
+// reads them. What is available comes from Redis every time.
+const shelfTTL = 5 * time.Second
 
-type offer struct {
-	sku, product, variant string
-	price                 catalog.Money
-	left                  int
+// shelf is the catalogue as last read from Postgres.
+type shelf struct {
+	mu     sync.Mutex
+	readAt time.Time
+	offers []offer
 }
 
-// offers lists what can be bought now: in stock in Postgres, and available
-// in Redis (held units are not offered).
-func (c *Conversation) offers(ctx context.Context) ([]offer, error) {
-	rows, err := c.DB.Query(ctx, `
+func (s *shelf) read(ctx context.Context, db *pgxpool.Pool, now time.Time) ([]offer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.readAt.IsZero() && now.Sub(s.readAt) < shelfTTL && now.After(s.readAt) {
+		return s.offers, nil
+	}
+	rows, err := db.Query(ctx, `
 		SELECT v.sku, p.title, v.title, p.price_minor + v.price_delta_minor, p.currency
 		FROM variants v JOIN products p ON p.id = v.product_id
 		WHERE v.availability = 'in stock' AND v.stock_on_hand > 0
@@ -37,6 +46,26 @@ func (c *Conversation) offers(ctx context.Context) ([]offer, error) {
 		all = append(all, o)
 		return nil
 	}); err != nil {
+		return nil, err
+	}
+	s.offers, s.readAt = all, now
+	return all, nil
+}
+
+// pageRows leaves the tenth row of a list for "More".
+const pageRows = whatsapp.MaxListRows - 1
+
+type offer struct {
+	sku, product, variant string
+	price                 catalog.Money
+	left                  int
+}
+
+// offers lists what can be bought now: on sale in Postgres, and available
+// in Redis (held units are not offered).
+func (c *Conversation) offers(ctx context.Context) ([]offer, error) {
+	all, err := c.shelf.read(ctx, c.DB, c.Now())
+	if err != nil {
 		return nil, err
 	}
 	skus := make([]string, len(all))

@@ -41,6 +41,8 @@ type Conversation struct {
 	MaxAge        time.Duration // older messages get the catalogue, never a hold
 	Now           func() time.Time
 	Log           *slog.Logger
+
+	shelf shelf
 }
 
 // Receive handles one webhook delivery: statuses first (they move outbox
