@@ -75,7 +75,10 @@ func newOrderService(ctx context.Context, s *orderSettings, log *slog.Logger) (*
 		Now:         time.Now,
 		TTL:         s.rules.ReservationTTL,
 		MaxQuantity: s.rules.MaxQuantityPerOrder,
-		Templates:   orders.Templates{Confirmation: s.wa.OrderConfirmationTemplate, Shipping: s.wa.ShippingUpdateTemplate, Language: s.wa.TemplateLanguage},
-		Log:         log,
+		Templates: orders.Templates{
+			Confirmation: s.wa.OrderConfirmationTemplate, Shipping: s.wa.ShippingUpdateTemplate, Language: s.wa.TemplateLanguage,
+			PaymentLink: s.wa.PaymentLinkTemplate, ExpiryNotice: s.wa.ExpiryNoticeTemplate, RefundNotice: s.wa.RefundNoticeTemplate,
+		},
+		Log: log,
 	}, rdb, nil
 }

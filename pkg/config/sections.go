@@ -49,6 +49,11 @@ type WhatsAppAPI struct {
 	OrderConfirmationTemplate string `envconfig:"ORDER_CONFIRMATION_TEMPLATE" default:"order_confirmation"`
 	ShippingUpdateTemplate    string `envconfig:"SHIPPING_UPDATE_TEMPLATE" default:"shipping_update"`
 	TemplateLanguage          string `envconfig:"TEMPLATE_LANGUAGE" default:"en"`
+	// Templates sent instead of a text message when the customer's 24-hour
+	// window has closed; unset means no fallback (the message fails).
+	PaymentLinkTemplate  string `envconfig:"PAYMENT_LINK_TEMPLATE"`
+	ExpiryNoticeTemplate string `envconfig:"EXPIRY_NOTICE_TEMPLATE"`
+	RefundNoticeTemplate string `envconfig:"REFUND_NOTICE_TEMPLATE"`
 }
 
 func (w *WhatsAppAPI) validate() []string {

@@ -120,7 +120,7 @@ func (s *Service) expireUnpayable(ctx context.Context, limit int, t *tally) erro
 			batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Order, error) { return scanOrder(r) })
 			picked = len(batch)
 			if err == nil {
-				expired, err = expireOrders(ctx, tx, batch)
+				expired, err = s.expireOrders(ctx, tx, batch)
 			}
 			return err
 		})
@@ -143,9 +143,10 @@ func (s *Service) expireUnpayable(ctx context.Context, limit int, t *tally) erro
 // link, in one statement. The notice is unique per order and kind, so the
 // checkout.session.expired event (payment.go's settle) cannot queue a
 // second. It returns the orders it changed, reusing batch.
-func expireOrders(ctx context.Context, q querier, batch []*Order) ([]*Order, error) {
+func (s *Service) expireOrders(ctx context.Context, q querier, batch []*Order) ([]*Order, error) {
 	// Ids go as text: under the pool's exec mode pgx cannot encode []uuid.UUID.
 	var ids, noticeIDs, reasons, recipients, payloads []string
+	var fallbacks []*string
 	for _, o := range batch {
 		ids = append(ids, o.ID.String())
 		reasons = append(reasons, map[bool]string{true: "no_session", false: "session_ended"}[o.CheckoutID == ""])
@@ -153,7 +154,12 @@ func expireOrders(ctx context.Context, q querier, batch []*Order) ([]*Order, err
 		// as they know nothing was reserved, so there is nothing to tell.
 		if o.CheckoutID != "" && o.WaID != "" {
 			noticeIDs, recipients = append(noticeIDs, o.ID.String()), append(recipients, o.WaID)
-			payloads = append(payloads, string(expiryNotice(o).Payload))
+			m := s.expiryNotice(o)
+			var fallback *string // NULL without one
+			if m.Fallback != nil {
+				fallback = new(string(m.Fallback))
+			}
+			payloads, fallbacks = append(payloads, string(m.Payload)), append(fallbacks, fallback)
 		}
 	}
 	rows, err := q.Query(ctx, `
@@ -167,13 +173,13 @@ func expireOrders(ctx context.Context, q querier, batch []*Order) ([]*Order, err
 			UPDATE reservations SET state = 'released', updated_at = now()
 			WHERE order_id IN (SELECT id FROM expired) AND state IN ('pending', 'held')
 		), notices AS (
-			INSERT INTO outbox (order_id, kind, recipient, payload)
-			SELECT n.id, $3, n.recipient, n.payload::jsonb
-			FROM unnest($4::uuid[], $5::text[], $6::text[]) AS n(id, recipient, payload)
+			INSERT INTO outbox (order_id, kind, recipient, payload, fallback)
+			SELECT n.id, $3, n.recipient, n.payload::jsonb, n.fallback::jsonb
+			FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS n(id, recipient, payload, fallback)
 			WHERE n.id IN (SELECT id FROM expired)
 			ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING
 		)
-		SELECT id FROM expired`, ids, reasons, KindExpiryNotice, noticeIDs, recipients, payloads)
+		SELECT id FROM expired`, ids, reasons, KindExpiryNotice, noticeIDs, recipients, payloads, fallbacks)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +295,7 @@ func (s *Service) expireSession(ctx context.Context, o *Order, failures *atomic.
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
-	expired, err := expireOrders(fctx, s.DB, []*Order{o})
+	expired, err := s.expireOrders(fctx, s.DB, []*Order{o})
 	if err != nil {
 		// Stripe will say expired again: the next run records it.
 		s.Log.WarnContext(ctx, "expire lapsed order", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))

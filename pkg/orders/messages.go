@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -21,7 +22,7 @@ const (
 
 // paymentLink is the WhatsApp message that asks the customer to pay: the
 // order, and a "Pay now" button that opens the Checkout page.
-func paymentLink(o *Order, url string) outbox.Message {
+func (s *Service) paymentLink(o *Order, url string) outbox.Message {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Your order %s:\n", ShortID(o.ID.String()))
 	for _, it := range o.Items {
@@ -32,7 +33,18 @@ func paymentLink(o *Order, url string) outbox.Message {
 		catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}, o.HoldExpiresAt.UTC().Format("15:04"))
 	id := o.ID
 	return outbox.Message{OrderID: &id, Kind: KindPaymentLink, Recipient: o.WaID,
-		Payload: whatsapp.CTAURL(b.String(), "Pay now", url)}
+		Payload: whatsapp.CTAURL(b.String(), "Pay now", url),
+		Fallback: s.template(s.Templates.PaymentLink, ShortID(o.ID.String()),
+			catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}.String(), url, o.HoldExpiresAt.UTC().Format("15:04"))}
+}
+
+// template is a fallback template with its body parameters, or nil when
+// the shop has not configured one.
+func (s *Service) template(name string, params ...string) json.RawMessage {
+	if name == "" {
+		return nil
+	}
+	return whatsapp.Template(name, s.Templates.Language, params...)
 }
 
 // ShortID is the part of an order id a customer can read out.
@@ -57,10 +69,12 @@ func (s *Service) confirmation(o *Order) outbox.Message {
 			name, ShortID(o.ID.String()), catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}.String(), itemSummary(o))}
 }
 
-func expiryNotice(o *Order) *outbox.Message {
-	return notice(o, KindExpiryNotice, fmt.Sprintf(
+func (s *Service) expiryNotice(o *Order) *outbox.Message {
+	m := notice(o, KindExpiryNotice, fmt.Sprintf(
 		"Your reservation for order %s lapsed and the items went back on the shelf. Send \"menu\" to order again.",
 		ShortID(o.ID.String())))
+	m.Fallback = s.template(s.Templates.ExpiryNotice, ShortID(o.ID.String()))
+	return m
 }
 
 func paymentFailedNotice(o *Order) *outbox.Message {
@@ -69,10 +83,13 @@ func paymentFailedNotice(o *Order) *outbox.Message {
 		ShortID(o.ID.String())))
 }
 
-func refundNotice(o *Order) outbox.Message {
-	return *notice(o, KindRefundNotice, fmt.Sprintf(
+func (s *Service) refundNotice(o *Order) outbox.Message {
+	total := catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}.String()
+	m := notice(o, KindRefundNotice, fmt.Sprintf(
 		"Sorry! Your payment for order %s arrived after the last items were sold. We have refunded %s in full; it reaches your account in a few days.",
-		ShortID(o.ID.String()), catalog.Money{Minor: o.TotalMinor, Currency: o.Currency}))
+		ShortID(o.ID.String()), total))
+	m.Fallback = s.template(s.Templates.RefundNotice, ShortID(o.ID.String()), total)
+	return *m
 }
 
 func refundedNotice(o *Order) outbox.Message {

@@ -48,7 +48,7 @@ func (s *Service) Apply(ctx context.Context, e payments.Event) error {
 	case payments.EventAsyncPaymentFailed:
 		return s.settle(ctx, e, o, StatusPaymentFailed, []string{StatusPendingPayment, StatusProcessing}, paymentFailedNotice(o))
 	case payments.EventSessionExpired:
-		return s.settle(ctx, e, o, StatusExpired, []string{StatusPendingPayment}, expiryNotice(o))
+		return s.settle(ctx, e, o, StatusExpired, []string{StatusPendingPayment}, s.expiryNotice(o))
 	case payments.EventChargeRefunded:
 		return s.refunded(ctx, e, o)
 	}
@@ -198,7 +198,7 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 		}
 		var err error
 		if o.WaID != "" {
-			notice, err = outbox.Enqueue(ctx, tx, refundNotice(o))
+			notice, err = outbox.Enqueue(ctx, tx, s.refundNotice(o))
 		}
 		return err
 	})

@@ -53,6 +53,11 @@ type Templates struct {
 	Confirmation string // ORDER_CONFIRMATION_TEMPLATE
 	Shipping     string // SHIPPING_UPDATE_TEMPLATE
 	Language     string // TEMPLATE_LANGUAGE
+	// Sent instead of the text messages when the customer's 24-hour window
+	// has closed; none when empty (see templates/whatsapp_templates.md).
+	PaymentLink  string // PAYMENT_LINK_TEMPLATE
+	ExpiryNotice string // EXPIRY_NOTICE_TEMPLATE
+	RefundNotice string // REFUND_NOTICE_TEMPLATE
 }
 
 // Create turns a request into a provisional order holding its stock, with a
@@ -171,7 +176,7 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 		return nil
 	})
 	if o.WaID != "" {
-		if err := outbox.QueueEnqueue(b, paymentLink(o, session.URL), &queued); err != nil {
+		if err := outbox.QueueEnqueue(b, s.paymentLink(o, session.URL), &queued); err != nil {
 			return nil, err
 		}
 	}

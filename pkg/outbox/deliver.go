@@ -42,6 +42,7 @@ type leased struct {
 	kind      string
 	recipient string
 	payload   []byte
+	fallback  []byte
 	attempts  int
 }
 
@@ -75,8 +76,8 @@ func (o *Outbox) take(ctx context.Context, id uuid.UUID, now time.Time) (leased,
 		WHERE id = $1 AND status = 'pending'
 		  AND (attempts = 0 OR next_attempt_at <= $2::timestamptz)
 		  AND (lease_until IS NULL OR lease_until <= $2::timestamptz)
-		RETURNING order_id, kind, recipient, payload, attempts`,
-		id, now, now.Add(o.lease())).Scan(&r.orderID, &r.kind, &r.recipient, &r.payload, &r.attempts)
+		RETURNING order_id, kind, recipient, payload, fallback, attempts`,
+		id, now, now.Add(o.lease())).Scan(&r.orderID, &r.kind, &r.recipient, &r.payload, &r.fallback, &r.attempts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, false, nil
 	}
@@ -90,6 +91,12 @@ func (o *Outbox) take(ctx context.Context, id uuid.UUID, now time.Time) (leased,
 func (o *Outbox) send(ctx context.Context, r leased) (Outcome, error) {
 	sendCtx, cancel := context.WithTimeout(ctx, o.sendTimeout())
 	providerID, sendErr := o.Sender.Send(sendCtx, r.recipient, r.payload, r.id)
+	var closed *WindowClosedError
+	if errors.As(sendErr, &closed) && len(r.fallback) > 0 {
+		// Refused outright, so nothing went out: the template goes instead.
+		o.log().InfoContext(ctx, "outbox window closed; sending the template fallback", o.attrs(r)...)
+		providerID, sendErr = o.Sender.Send(sendCtx, r.recipient, r.fallback, r.id)
+	}
 	cancel()
 
 	// Recorded even when the caller's context has just been cancelled: the

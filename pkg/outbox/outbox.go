@@ -67,6 +67,10 @@ type Message struct {
 	// and the body survives a change of transport. whatsapp.Text and
 	// whatsapp.Template build it.
 	Payload json.RawMessage
+	// Fallback, when set, is a template payload sent instead if the
+	// provider refuses Payload because the customer's window has closed
+	// (a *WindowClosedError). Without one, that refusal fails the row.
+	Fallback json.RawMessage
 }
 
 // Querier is what Enqueue needs. pgx.Tx satisfies it, which is the point:
@@ -90,11 +94,11 @@ func Enqueue(ctx context.Context, q Querier, m Message) (uuid.UUID, error) {
 	// The payload goes as text with a cast: sent as bytes it would be
 	// taken for bytea under the pool's exec query mode.
 	err := q.QueryRow(ctx, `
-		INSERT INTO outbox (order_id, kind, recipient, payload)
-		VALUES ($1, $2, $3, $4::jsonb)
+		INSERT INTO outbox (order_id, kind, recipient, payload, fallback)
+		VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)
 		ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING
 		RETURNING id`,
-		m.OrderID, m.Kind, m.Recipient, string(m.Payload)).Scan(&id)
+		m.OrderID, m.Kind, m.Recipient, string(m.Payload), m.fallback()).Scan(&id)
 	if err == nil {
 		return id, nil
 	}
@@ -121,8 +125,19 @@ func (m Message) validate() error {
 		return fmt.Errorf("enqueue %s: recipient is required", m.Kind)
 	case !json.Valid(m.Payload):
 		return fmt.Errorf("enqueue %s: payload is not JSON", m.Kind)
+	case m.Fallback != nil && !json.Valid(m.Fallback):
+		return fmt.Errorf("enqueue %s: fallback is not JSON", m.Kind)
 	}
 	return nil
+}
+
+// fallback is the column's value: NULL without one.
+func (m Message) fallback() *string {
+	if len(m.Fallback) == 0 {
+		return nil
+	}
+	s := string(m.Fallback)
+	return &s
 }
 
 // QueueEnqueue adds m to a batch the caller sends as one implicit
@@ -137,10 +152,10 @@ func QueueEnqueue(b *pgx.Batch, m Message, id *uuid.UUID) error {
 		return fmt.Errorf("enqueue %s in a batch: an order is required", m.Kind)
 	}
 	b.Queue(`
-		INSERT INTO outbox (order_id, kind, recipient, payload)
-		VALUES ($1, $2, $3, $4::jsonb)
+		INSERT INTO outbox (order_id, kind, recipient, payload, fallback)
+		VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)
 		ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING`,
-		m.OrderID, m.Kind, m.Recipient, string(m.Payload))
+		m.OrderID, m.Kind, m.Recipient, string(m.Payload), m.fallback())
 	// Sees the row just inserted, or the one that was already there.
 	b.Queue(`SELECT id FROM outbox WHERE order_id = $1 AND kind = $2`, m.OrderID, m.Kind).
 		QueryRow(func(row pgx.Row) error { return row.Scan(id) })

@@ -17,6 +17,8 @@ import (
 // The error tells the outbox what to do next:
 //   - nil: sent; providerMessageID (the wamid) is recorded.
 //   - a *PermanentError: retrying cannot help; the row becomes failed.
+//   - a *WindowClosedError: only a template reaches the recipient now; the
+//     row's fallback template is sent at once, or the row becomes failed.
 //   - a *RateLimitError: the provider asked us to slow down; the row is
 //     retried after RetryAfter or a longer backoff.
 //   - anything else: transient; retried with exponential backoff.
@@ -35,6 +37,16 @@ type PermanentError struct {
 
 func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
+
+// WindowClosedError is a message refused because the customer has not
+// written for 24 hours (WhatsApp's customer-service window): only a
+// template reaches them now.
+type WindowClosedError struct {
+	Err error
+}
+
+func (e *WindowClosedError) Error() string { return "window closed: " + e.Err.Error() }
+func (e *WindowClosedError) Unwrap() error { return e.Err }
 
 // RateLimitError is a send refused because we sent too fast (the Graph API's
 // throughput or pair rate limit). RetryAfter is the provider's hint; zero
@@ -81,7 +93,8 @@ const (
 // classify turns a send error into what happens to the row.
 func classify(err error) (permanent bool, rateLimit *RateLimitError) {
 	var p *PermanentError
-	if errors.As(err, &p) {
+	var w *WindowClosedError
+	if errors.As(err, &p) || errors.As(err, &w) {
 		return true, nil
 	}
 	var r *RateLimitError

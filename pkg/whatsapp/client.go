@@ -256,6 +256,10 @@ func operatorError(e *APIError) bool {
 	return e.Code == 100 && e.Subcode == 33
 }
 
+// codeReengagement is Graph's "Re-engagement message": more than 24 hours
+// since the customer last wrote, so only a template is delivered.
+const codeReengagement = 131047
+
 // classify maps a Graph error to what the outbox does with it.
 func classify(e *APIError) error {
 	switch {
@@ -265,10 +269,13 @@ func classify(e *APIError) error {
 		return e
 	case e.HTTPStatus >= 500, e.HTTPStatus == http.StatusRequestTimeout:
 		return e
+	case e.Code == codeReengagement:
+		// Outside the 24-hour window: a template may still get through.
+		return &outbox.WindowClosedError{Err: e}
 	case e.HTTPStatus >= 400:
-		// Undeliverable (131026), outside the 24-hour window (131047), an
-		// invalid parameter (100, 131008, 131009), a missing template
-		// (132001): the same request will fail the same way.
+		// Undeliverable (131026), an invalid parameter (100, 131008,
+		// 131009), a missing template (132001): the same request will fail
+		// the same way.
 		return &outbox.PermanentError{Err: e}
 	}
 	return e

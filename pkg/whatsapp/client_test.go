@@ -104,12 +104,15 @@ func TestPayloadsAreWhatMetaExpects(t *testing.T) {
 // class names what the outbox will do with an error.
 func class(err error) string {
 	var p *outbox.PermanentError
+	var w *outbox.WindowClosedError
 	var r *outbox.RateLimitError
 	switch {
 	case err == nil:
 		return "sent"
 	case errors.As(err, &p):
 		return "permanent"
+	case errors.As(err, &w):
+		return "template only"
 	case errors.As(err, &r):
 		return "rate limit"
 	}
@@ -129,7 +132,7 @@ func TestGraphErrorsAreClassified(t *testing.T) {
 		{"pair rate limit", graph.Failure{Status: 400, Code: 131056}, "rate limit"},
 		{"app request limit", graph.Failure{Status: 400, Code: 4}, "rate limit"},
 		{"WABA rate limit", graph.Failure{Status: 400, Code: 80007}, "rate limit"},
-		{"re-engagement window", graph.Failure{Status: 400, Code: 131047}, "permanent"},
+		{"re-engagement window", graph.Failure{Status: 400, Code: 131047}, "template only"},
 		{"undeliverable", graph.Failure{Status: 400, Code: 131026}, "permanent"},
 		{"invalid parameter", graph.Failure{Status: 400, Code: 100}, "permanent"},
 		{"parameter not valid", graph.Failure{Status: 400, Code: 131009}, "permanent"},
