@@ -60,7 +60,7 @@ func (c *Conversation) Receive(ctx context.Context, b *whatsapp.Batch) error {
 		if len(st.Errors) > 0 {
 			reason = fmt.Sprintf("%d %s", st.Errors[0].Code, st.Errors[0].Title)
 		}
-		err := c.Outbox.UpdateStatus(ctx, st.ID, st.Status, reason)
+		err := c.Outbox.UpdateStatus(ctx, st.ID, st.BizOpaqueCallbackData, st.Status, reason)
 		if err != nil && !errors.Is(err, outbox.ErrUnknownMessage) && !errors.Is(err, outbox.ErrUnknownStatus) {
 			first = cmpErr(first, err)
 		}

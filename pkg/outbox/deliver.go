@@ -138,6 +138,11 @@ func (o *Outbox) recordSent(ctx context.Context, r leased, providerID string, no
 	attrs := append(o.attrs(r), slog.String("wa_message_id", providerID))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
+		var recorded string
+		_ = o.DB.QueryRow(ctx, `SELECT COALESCE(provider_message_id, '') FROM outbox WHERE id = $1`, r.id).Scan(&recorded)
+		if recorded == providerID && providerID != "" {
+			return nil // Meta's status webhook got here first and recorded this very send
+		}
 		// Another sender, which took over our expired lease, recorded its
 		// own send first. Only a send slower than the lease gets here.
 		o.log().WarnContext(ctx, "outbox lease lost during send; message was sent twice", attrs...)

@@ -330,7 +330,7 @@ func TestOutboxThroughTheStandIn(t *testing.T) {
 	}
 
 	// Meta's status webhook finds the row by the wamid the stand-in gave.
-	if err := ob.UpdateStatus(t.Context(), sent[1].ID, outbox.StatusRead, ""); err != nil {
+	if err := ob.UpdateStatus(t.Context(), sent[1].ID, "", outbox.StatusRead, ""); err != nil {
 		t.Fatal(err)
 	}
 	var status string
