@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -46,9 +47,9 @@ type Conversation struct {
 }
 
 // Receive handles one webhook delivery: statuses first (they move outbox
-// rows forward), then each message on its own, in order. A sender whose
-// message failed has its later messages left for Meta's retry, so their
-// order holds. The first failure is returned: the delivery is answered 5xx
+// rows forward), then each message on its own, in order per sender. A
+// sender whose message failed has its later messages left for Meta's
+// retry, so their order holds. The first failure is returned: the delivery is answered 5xx
 // and only the work not yet done is done again.
 func (c *Conversation) Receive(ctx context.Context, b *whatsapp.Batch) error {
 	for _, e := range b.Errors() {
@@ -69,17 +70,47 @@ func (c *Conversation) Receive(ctx context.Context, b *whatsapp.Batch) error {
 	if len(others) > 0 {
 		c.Log.InfoContext(ctx, "messages for another number ignored", slog.Int("count", len(others)))
 	}
-	stalled := map[string]bool{}
-	for _, m := range mine {
+	return cmpErr(first, c.bySender(ctx, mine))
+}
+
+// parallelSenders bounds the customers of one delivery handled at once: a
+// function instance's Postgres pool has four connections.
+const parallelSenders = 4
+
+// bySender handles each sender's messages in order, and different senders
+// side by side: a batch of several customers costs about as long as its
+// slowest customer. It returns the first failure, in batch order.
+func (c *Conversation) bySender(ctx context.Context, messages []whatsapp.InboundMessage) error {
+	var order []string
+	queues := map[string][]whatsapp.InboundMessage{}
+	for _, m := range messages {
 		sender := m.Sender.WaID + m.Sender.UserID
-		if stalled[sender] {
-			continue
+		if _, seen := queues[sender]; !seen {
+			order = append(order, sender)
 		}
-		if err := c.handle(ctx, m); err != nil {
-			c.Log.WarnContext(ctx, "message not handled yet", slog.String("wa_message_id", m.ID), slog.String("error", err.Error()))
-			stalled[sender] = true
-			first = cmpErr(first, err)
-		}
+		queues[sender] = append(queues[sender], m)
+	}
+	errs := make([]error, len(order))
+	slots := make(chan struct{}, parallelSenders)
+	var wg sync.WaitGroup
+	for i, sender := range order {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			for _, m := range queues[sender] {
+				if err := c.handle(ctx, m); err != nil {
+					// Later messages wait for Meta's retry, so their order holds.
+					c.Log.WarnContext(ctx, "message not handled yet", slog.String("wa_message_id", m.ID), slog.String("error", err.Error()))
+					errs[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var first error
+	for _, err := range errs {
+		first = cmpErr(first, err)
 	}
 	return first
 }
