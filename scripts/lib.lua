@@ -14,9 +14,8 @@ local HOLDS_BY_RELEASE = '{inv}:holds_by_release'
 local function drop_hold(order, give_back, outcome, done_ttl)
   local fields = redis.call('HGETALL', hold_key(order))
   for i = 1, #fields, 2 do
-    local field = fields[i]
-    if string.sub(field, 1, 4) == 'sku:' then
-      local sku = string.sub(field, 5)
+    if string.sub(fields[i], 1, 4) == 'sku:' then
+      local sku = string.sub(fields[i], 5)
       if give_back then
         redis.call('INCRBY', stock_key(sku), fields[i + 1])
       end
@@ -28,4 +27,20 @@ local function drop_hold(order, give_back, outcome, done_ttl)
   -- The tombstone makes release and commit idempotent per order and tells a
   -- late commit that its hold was released.
   redis.call('SET', done_key(order), outcome, 'EX', done_ttl)
+end
+
+-- release_lapsed gives back up to limit holds on sku whose release_after
+-- is at or before now, the earliest first: nobody can pay for those any
+-- more. Returns how many index entries it went through, each now gone, so
+-- a caller looping until it gets 0 ends.
+local function release_lapsed(sku, now, done_ttl, limit)
+  local lapsed = redis.call('ZRANGEBYSCORE', by_sku_key(sku), '-inf', now, 'LIMIT', 0, limit)
+  for _, order in ipairs(lapsed) do
+    if redis.call('EXISTS', hold_key(order)) == 1 then
+      drop_hold(order, true, 'released', done_ttl)
+    else
+      redis.call('ZREM', by_sku_key(sku), order)
+    end
+  end
+  return #lapsed
 end

@@ -53,12 +53,13 @@ for _, hold in ipairs(snapshot.holds) do
   -- subtracted from base (the row still says held), and it must not come
   -- back as a hold that a lazy release would later return.
   if redis.call('GET', done_key(hold.order)) ~= 'committed' then
-    local key = hold_key(hold.order)
+    local fields = {'expires_at', hold.expires_at, 'release_after', hold.release_after}
     for sku, quantity in pairs(hold.lines) do
-      redis.call('HSET', key, 'sku:' .. sku, quantity)
+      fields[#fields + 1] = 'sku:' .. sku
+      fields[#fields + 1] = quantity
       redis.call('ZADD', by_sku_key(sku), hold.release_after, hold.order)
     end
-    redis.call('HSET', key, 'expires_at', hold.expires_at, 'release_after', hold.release_after)
+    redis.call('HSET', hold_key(hold.order), unpack(fields))
     redis.call('ZADD', KEYS[2], hold.release_after, hold.order)
     holds = holds + 1
   end

@@ -9,21 +9,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/wa-shop/shop/scripts"
 )
 
 // doneTTL keeps the record of how a hold ended for longer than anyone can
 // still pay (24 h sessions) or Stripe still retries events (3 days).
 const doneTTL = 8 * 24 * time.Hour
 
-var (
-	extendScript  = redis.NewScript(scripts.Extend)
-	restockScript = redis.NewScript(scripts.Restock)
-	reserveScript = redis.NewScript(scripts.Reserve)
-	releaseScript = redis.NewScript(scripts.Release)
-	commitScript  = redis.NewScript(scripts.Commit)
-)
+// doneTTLArg is doneTTL as the scripts take it, boxed once.
+var doneTTLArg any = int64(doneTTL.Seconds())
 
 // ErrRebuilding means availability is being rebuilt from Postgres: nothing
 // can be reserved, released or committed for a moment. Try again.
@@ -115,25 +108,38 @@ func (inv *Inventory) Reserve(ctx context.Context, h Hold) (Reservation, error) 
 			return Reservation{}, fmt.Errorf("inventory: reserve %s: quantity %d", l.SKU, l.Quantity)
 		}
 	}
-	keys := []string{EpochKey, HoldsByReleaseKey, HoldKey(h.OrderID), DoneKey(h.OrderID)}
-	args := []any{h.OrderID, inv.now().UnixMilli(), h.ExpiresAt.UnixMilli(), h.ReleaseAfter.UnixMilli(), int64(doneTTL.Seconds())}
+	cmd := reserveScript.command(4+len(lines), 5+2*len(lines))
+	cmd = append(cmd, EpochKey, HoldsByReleaseKey, HoldKey(h.OrderID), DoneKey(h.OrderID))
 	for _, l := range lines {
-		keys = append(keys, StockKey(l.SKU), ReservationsBySKUKey(l.SKU))
-		args = append(args, l.SKU, l.Quantity)
+		cmd = append(cmd, StockKey(l.SKU))
 	}
-	reply, err := reserveScript.Run(ctx, inv.rdb, keys, args...).Slice()
+	cmd = append(cmd, h.OrderID, inv.now().UnixMilli(), h.ExpiresAt.UnixMilli(), h.ReleaseAfter.UnixMilli(), doneTTLArg)
+	for _, l := range lines {
+		cmd = append(cmd, l.SKU, l.Quantity)
+	}
+	reply, err := reserveScript.run(ctx, inv.rdb, cmd).Result()
 	if err != nil {
 		return Reservation{}, fmt.Errorf("reserve order %s: %w", h.OrderID, err)
 	}
-	status, _ := reply[0].(string)
+	// A hold taken now answers its epoch alone: the cheapest reply.
+	if epoch, ok := reply.(string); ok {
+		return Reservation{Outcome: Reserved, Epoch: epoch}, nil
+	}
+	r, _ := reply.([]any)
+	status := ""
+	if len(r) > 0 {
+		status, _ = r[0].(string)
+	}
 	switch status {
-	case "ok", "held", "committed":
-		epoch, _ := reply[1].(string)
-		return Reservation{Outcome: map[string]Outcome{"ok": Reserved, "held": Held, "committed": Committed}[status], Epoch: epoch}, nil
+	case "held", "committed":
+		if len(r) == 2 {
+			epoch, _ := r[1].(string)
+			return Reservation{Outcome: Outcome(status), Epoch: epoch}, nil
+		}
 	case "rebuilding":
 		return Reservation{}, ErrRebuilding
 	case "short":
-		return Reservation{}, shortError(reply[1:], lines)
+		return Reservation{}, shortError(r[1:], lines)
 	}
 	return Reservation{}, fmt.Errorf("reserve order %s: unexpected reply %v", h.OrderID, reply)
 }
@@ -162,9 +168,10 @@ func (inv *Inventory) Commit(ctx context.Context, orderID string) (Outcome, erro
 	return inv.end(ctx, commitScript, "commit", orderID)
 }
 
-func (inv *Inventory) end(ctx context.Context, script *redis.Script, verb, orderID string) (Outcome, error) {
-	reply, err := script.Run(ctx, inv.rdb, []string{EpochKey, HoldKey(orderID), DoneKey(orderID)},
-		orderID, int64(doneTTL.Seconds())).Text()
+func (inv *Inventory) end(ctx context.Context, script *script, verb, orderID string) (Outcome, error) {
+	cmd := script.command(3, 2)
+	cmd = append(cmd, EpochKey, HoldKey(orderID), DoneKey(orderID), orderID, doneTTLArg)
+	reply, err := script.run(ctx, inv.rdb, cmd).Text()
 	if err != nil {
 		return "", fmt.Errorf("%s order %s: %w", verb, orderID, err)
 	}
@@ -181,8 +188,9 @@ const Extended Outcome = "extended"
 // its way. Call it after Postgres recorded the new release time, so a
 // rebuild restores the extended hold.
 func (inv *Inventory) Extend(ctx context.Context, orderID string, releaseAfter time.Time) (Outcome, error) {
-	reply, err := extendScript.Run(ctx, inv.rdb, []string{EpochKey, HoldKey(orderID), HoldsByReleaseKey, DoneKey(orderID)},
-		orderID, releaseAfter.UnixMilli()).Text()
+	cmd := extendScript.command(4, 2)
+	cmd = append(cmd, EpochKey, HoldKey(orderID), HoldsByReleaseKey, DoneKey(orderID), orderID, releaseAfter.UnixMilli())
+	reply, err := extendScript.run(ctx, inv.rdb, cmd).Text()
 	if err != nil {
 		return "", fmt.Errorf("extend order %s: %w", orderID, err)
 	}
@@ -203,13 +211,16 @@ const (
 // reservations returned: a rebuild that saw that makes this a no-op.
 func (inv *Inventory) Restock(ctx context.Context, orderID string, lines []Line) (Outcome, error) {
 	lines = mergeLines(lines)
-	keys := []string{EpochKey, DoneKey(orderID)}
-	args := []any{int64(doneTTL.Seconds())}
+	cmd := restockScript.command(2+len(lines), 1+len(lines))
+	cmd = append(cmd, EpochKey, DoneKey(orderID))
 	for _, l := range lines {
-		keys = append(keys, StockKey(l.SKU))
-		args = append(args, l.Quantity)
+		cmd = append(cmd, StockKey(l.SKU))
 	}
-	reply, err := restockScript.Run(ctx, inv.rdb, keys, args...).Text()
+	cmd = append(cmd, doneTTLArg)
+	for _, l := range lines {
+		cmd = append(cmd, l.Quantity)
+	}
+	reply, err := restockScript.run(ctx, inv.rdb, cmd).Text()
 	if err != nil {
 		return "", fmt.Errorf("restock order %s: %w", orderID, err)
 	}
@@ -240,17 +251,22 @@ func (inv *Inventory) Available(ctx context.Context, skus ...string) (map[string
 }
 
 // mergeLines adds up repeated SKUs (the script wants each once) and orders
-// them, so every caller builds the same keys.
+// them, so every caller builds the same keys. One line, the usual order,
+// is returned as it is.
 func mergeLines(lines []Line) []Line {
-	merged := map[string]int{}
-	for _, l := range lines {
-		merged[l.SKU] += l.Quantity
+	if len(lines) < 2 {
+		return lines
 	}
-	out := make([]Line, 0, len(merged))
-	for sku, q := range merged {
-		out = append(out, Line{SKU: sku, Quantity: q})
+	sorted := slices.Clone(lines)
+	slices.SortFunc(sorted, func(a, b Line) int { return strings.Compare(a.SKU, b.SKU) })
+	out := sorted[:0]
+	for _, l := range sorted {
+		if n := len(out); n > 0 && out[n-1].SKU == l.SKU {
+			out[n-1].Quantity += l.Quantity
+		} else {
+			out = append(out, l)
+		}
 	}
-	slices.SortFunc(out, func(a, b Line) int { return strings.Compare(a.SKU, b.SKU) })
 	return out
 }
 

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -87,7 +88,7 @@ func TestShortErrorNamesEveryShortLine(t *testing.T) {
 	}
 }
 
-func TestLapsedHoldsReturnWhenTheirSKUIsReserved(t *testing.T) {
+func TestLapsedHoldsReturnWhenStockIsShort(t *testing.T) {
 	ctx := t.Context()
 	clock := testenv.NewClock(t0)
 	inv, rdb := stocked(t, clock, map[string]int{"A": 1})
@@ -107,6 +108,50 @@ func TestLapsedHoldsReturnWhenTheirSKUIsReserved(t *testing.T) {
 	}
 	if got, _ := inv.Commit(ctx, "old"); got != Released {
 		t.Errorf("a payment for the lapsed hold hears %q, want released (re-reserve)", got)
+	}
+}
+
+// A reservation short of a SKU gives back that SKU's lapsed holds in
+// batches, earliest first, until it fits; one with stock enough, or short of
+// another SKU, leaves them to cleanup.
+func TestLapsedHoldsReturnInBatchesUntilTheOrderFits(t *testing.T) {
+	ctx := t.Context()
+	clock := testenv.NewClock(t0)
+	inv, rdb := stocked(t, clock, map[string]int{"A": 150, "B": 2})
+	reserve := func(order string, releaseAfter time.Duration, line Line) {
+		t.Helper()
+		h := Hold{OrderID: order, Lines: []Line{line}, ExpiresAt: t0.Add(releaseAfter), ReleaseAfter: t0.Add(releaseAfter)}
+		if got, err := inv.Reserve(ctx, h); err != nil || got.Outcome != Reserved {
+			t.Fatalf("reserve %s: (%v, %v), want reserved", order, got, err)
+		}
+	}
+	for i := range 150 {
+		reserve(fmt.Sprintf("a%03d", i), 10*time.Minute+time.Duration(i)*time.Second, Line{"A", 1})
+	}
+	reserve("b", 10*time.Minute, Line{"B", 1})
+	// Index entries whose holds are gone come first and count as progress.
+	for i := range 120 {
+		rdb.ZAdd(ctx, ReservationsBySKUKey("A"), redisZ(float64(t0.Add(5*time.Minute).UnixMilli()), fmt.Sprintf("gone%d", i)))
+	}
+	clock.Set(t0.Add(time.Hour))
+
+	reserve("enough", 2*time.Hour, Line{"B", 1})
+	if n := rdb.ZCard(ctx, HoldsByReleaseKey).Val(); n != 152 {
+		t.Errorf("with stock enough %d holds listed, want all 152 left for cleanup", n)
+	}
+	// 50 of A: the first batch frees nothing (gone entries), the second
+	// frees 80 units, and the order fits.
+	reserve("new", 2*time.Hour, Line{"A", 50})
+	if n := rdb.ZCard(ctx, ReservationsBySKUKey("A")).Val(); n != 71 {
+		t.Errorf("%d entries left in A's index, want the 70 lapsed holds not needed and the new one", n)
+	}
+	for order, want := range map[string]string{"a000": "released", "a079": "released", "a080": "", "b": ""} {
+		if got := rdb.Get(ctx, DoneKey(order)).Val(); got != want {
+			t.Errorf("%s ended as %q, want %q", order, got, want)
+		}
+	}
+	if avail, _ := inv.Available(ctx, "A", "B"); avail["A"] != 30 || avail["B"] != 0 {
+		t.Errorf("available %v, want A 30, B 0", avail)
 	}
 }
 

@@ -10,7 +10,8 @@ const (
 	// missing (Redis restarted empty, or a rebuild is under way) nothing may
 	// be reserved, released or committed.
 	EpochKey = "{inv}:epoch"
-	// HoldsByReleaseKey indexes holds by release_after, in Unix milliseconds.
+	// HoldsByReleaseKey indexes holds by release_after, in Unix milliseconds,
+	// for cleanup and reconcile.
 	HoldsByReleaseKey = "{inv}:holds_by_release"
 	// RebuildingKey holds the token of the rebuild in progress.
 	RebuildingKey = "{inv}:rebuilding"
@@ -22,9 +23,11 @@ func StockKey(sku string) string { return "{inv}:stock:" + sku }
 // HoldKey holds an order's hold: sku:<sku> → quantity, expires_at, release_after.
 func HoldKey(orderID string) string { return "{inv}:hold:" + orderID }
 
-// DoneKey remembers how an order's hold ended: "released" or "committed".
+// DoneKey remembers how an order's hold ended: "released", "committed" or
+// "restocked".
 func DoneKey(orderID string) string { return "{inv}:done:" + orderID }
 
 // ReservationsBySKUKey indexes the orders holding units of sku, scored by
-// release_after in Unix milliseconds.
+// release_after in Unix milliseconds: a reservation short of sku gives back
+// the lapsed holds it lists.
 func ReservationsBySKUKey(sku string) string { return "{inv}:reservations_by_sku:" + sku }

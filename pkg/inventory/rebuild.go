@@ -12,11 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/wa-shop/shop/scripts"
 )
-
-var rebuildScript = redis.NewScript(scripts.Rebuild)
 
 // rebuildLease bounds how long a crashed rebuild blocks reservations: after
 // it, the token expires and the next rebuild proceeds.
@@ -73,7 +69,9 @@ func (inv *Inventory) Rebuild(ctx context.Context, db *pgxpool.Pool) (RebuildRes
 		return RebuildResult{}, fmt.Errorf("rebuild: %w", err)
 	}
 	epoch := strconv.FormatInt(inv.now().UnixNano(), 10)
-	reply, err := rebuildScript.Run(ctx, inv.rdb, []string{EpochKey, HoldsByReleaseKey, RebuildingKey}, token, epoch, raw).Slice()
+	cmd := rebuildScript.command(3, 3)
+	cmd = append(cmd, EpochKey, HoldsByReleaseKey, RebuildingKey, token, epoch, raw)
+	reply, err := rebuildScript.run(ctx, inv.rdb, cmd).Slice()
 	if err != nil {
 		return RebuildResult{}, fmt.Errorf("rebuild: write Redis: %w", err)
 	}

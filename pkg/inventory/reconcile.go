@@ -9,12 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
-
-	"github.com/wa-shop/shop/scripts"
 )
-
-var reconcileScript = redis.NewScript(scripts.Reconcile)
 
 // OrphansKey remembers when reconcile first saw each hold Postgres does not
 // know, in milliseconds: the grace period runs from there.
@@ -100,7 +95,9 @@ func (inv *Inventory) Reconcile(ctx context.Context, db *pgxpool.Pool, opts Reco
 		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
 	}
 	apply := map[bool]string{true: "0", false: "1"}[opts.DryRun]
-	reply, err := reconcileScript.Run(ctx, inv.rdb, []string{EpochKey, HoldsByReleaseKey, OrphansKey}, epoch, raw, apply).Slice()
+	cmd := reconcileScript.command(3, 3)
+	cmd = append(cmd, EpochKey, HoldsByReleaseKey, OrphansKey, epoch, raw, apply)
+	reply, err := reconcileScript.run(ctx, inv.rdb, cmd).Slice()
 	if err != nil {
 		return ReconcileResult{}, fmt.Errorf("reconcile: %w", err)
 	}
