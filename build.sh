@@ -118,7 +118,7 @@ fuzz() {
 cmd_bench() {
   start_stack bench
   log "benchmarks (go test -bench)"
-  CI=true go test -run '^$' -bench 'Reserve|RawEvalSHA|Create|PaymentEvent|PostgresInsert|InboundText' \
+  CI=true go test -run '^$' -bench 'Reserve|RawEvalSHA|Create|PaymentEvent|PostgresInsert|InboundText|InboundOrder|BareHTTP' \
     -benchtime "${BENCHTIME:-5s}" ./pkg/inventory ./pkg/orders ./pkg/app | tee "$root/dist/bench.txt"
   # Latency at a steady rate below saturation: half the measured inbound rate.
   local half
@@ -134,8 +134,12 @@ cmd_bench() {
       if (e) printf "| holds/s through reserve.lua vs raw EVALSHA | %.0f | %.0f | %.2f | 0.50 |\n", r, e, r / e
       if (p) printf "| orders/s end to end vs Postgres single-row inserts/s | %.0f | %.0f | %.3f | 0.08 |\n", o, p, o / p
       if (p) printf "| Stripe events/s through payment-callback vs inserts/s | %.0f | %.0f | %.3f | 0.15 |\n", v, p, v / p
+      w = rate["BenchmarkInboundOrder-2"]
+      if (p) printf "| orders/s through the webhook (signed buy) vs inserts/s | %.0f | %.0f | %.3f | 0.08 |\n", w, p, w / p
       m = rate["BenchmarkInboundText-2"]
       if (p) printf "| inbound WhatsApp messages/s vs inserts/s | %.0f | %.0f | %.3f | 0.25 |\n", m, p, m / p
+      h = rate["BenchmarkBareHTTP-2"]
+      if (h) printf "| inbound WhatsApp messages/s vs a bare net/http 200 | %.0f | %.0f | %.3f | – |\n", m, h, m / h
     }' "$root/dist/bench.txt"
   log "cleanup: 10,000 lapsed holds in one run"
   CI=true go test -run '^$' -bench 'CleanupLapsed' -benchtime 1x ./pkg/cleanup | tee -a "$root/dist/bench.txt"
