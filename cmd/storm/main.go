@@ -16,29 +16,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/wa-shop/shop/pkg/app"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout)
-	if errors.Is(err, errFailed) {
-		os.Exit(1)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "storm:", err)
-		os.Exit(2)
-	}
-}
+func main() { app.Main("storm", run) }
 
-// errFailed means a check failed; the checks printed why.
-var errFailed = errors.New("a check failed")
+// errFailed means a check failed; the checks printed why. Like any error
+// it makes the command exit 1.
+var errFailed = errors.New("a check failed (see FAIL above)")
 
 // scenarios in the order they run by default.
 var scenarios = []string{"rush", "duplicates", "faults"}
@@ -95,8 +84,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-func run(ctx context.Context, args []string, stdout io.Writer) error {
-	opts, err := parseOptions(args, os.Stderr)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	opts, err := parseOptions(args, stderr)
 	if err != nil {
 		return err
 	}

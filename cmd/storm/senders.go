@@ -159,4 +159,6 @@ type controlError struct {
 	body   string
 }
 
-func (e *controlError) Error() string { return fmt.Sprintf("control API answered %d: %s", e.status, e.body) }
+func (e *controlError) Error() string {
+	return fmt.Sprintf("control API answered %d: %s", e.status, e.body)
+}
