@@ -33,7 +33,7 @@ const maxRequestBytes = 64 << 10
 // Postgres and Redis themselves.
 func NewProxy(backend *url.URL, sharedSecret string, now func() time.Time, log *slog.Logger) http.Handler {
 	target := backend.JoinPath("create-order").String()
-	client := &http.Client{Timeout: proxyTimeout}
+	client := httpx.NewClient(proxyTimeout)
 	return httpx.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")

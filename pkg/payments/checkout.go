@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/wa-shop/shop/pkg/config"
+	"github.com/wa-shop/shop/pkg/httpx"
 )
 
 // Checkout Session statuses, as Stripe names them.
@@ -128,7 +129,7 @@ func NewCheckout(cfg config.StripeAPI, opts ...Option) (*Checkout, error) {
 	}
 	backend := stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{
 		URL:               stripe.String(cfg.BaseURL),
-		HTTPClient:        &http.Client{Timeout: httpTimeout},
+		HTTPClient:        httpx.NewClient(httpTimeout),
 		MaxNetworkRetries: stripe.Int64(c.retries),
 		// Callers log errors once; stripe-go's logger would print them again.
 		LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wa-shop/shop/pkg/httpx"
 	"github.com/wa-shop/shop/pkg/outbox"
 )
 
@@ -59,7 +60,7 @@ func NewClient(cfg ClientConfig) *Client {
 		log:      cfg.Log,
 	}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+		c.http = httpx.NewClient(DefaultTimeout)
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
