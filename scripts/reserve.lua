@@ -25,7 +25,10 @@ if redis.call('EXISTS', KEYS[3], KEYS[4]) > 0 then
   if redis.call('EXISTS', KEYS[3]) == 1 then
     return {'held', epoch}
   end
-  if redis.call('GET', KEYS[4]) == 'committed' then
+  -- Sold, or sold and then refunded with its units put back: never held
+  -- again, or a late Restock would put them back twice.
+  local ended_as = redis.call('GET', KEYS[4])
+  if ended_as == 'committed' or ended_as == 'restocked' then
     return {'committed', epoch}
   end
   ended = true -- released before: a late payment reserves again

@@ -140,8 +140,9 @@ func expectedOrder(body []byte, maxQuantity int) expected {
 		Customer orders.Customer `json:"customer"`
 		Items    []orders.Line   `json:"items"`
 	}
-	// One JSON value; as encoding/json reads it, names match in any case.
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil || len(in.Items) == 0 {
+	// One JSON value and nothing after it; as encoding/json reads it, names
+	// match in any case.
+	if err := json.Unmarshal(body, &in); err != nil || len(in.Items) == 0 {
 		return expected{status: http.StatusBadRequest}
 	}
 	sums := map[string]*big.Int{}
@@ -168,7 +169,7 @@ func expectedOrder(body []byte, maxQuantity int) expected {
 	slices.Sort(skus)
 	c := in.Customer
 	// WhatsApp ids are short and printable; a name is tidied, never refused.
-	if !plain(c.WaID, 64) || !plain(c.UserID, 128) || strings.HasPrefix(c.WaID, "guest:") {
+	if !plain(c.WaID, 140) || !plain(c.UserID, 140) || strings.HasPrefix(c.WaID, "guest:") {
 		return expected{status: http.StatusBadRequest}
 	}
 	o := fuzzOrder{Status: orders.StatusPendingPayment, Currency: "USD", Held: map[string]int{}, Customer: c.WaID}

@@ -427,6 +427,7 @@ func hostileCases(t *testing.T) []hostile {
 		{name: "create-order/no items", path: orderPath, body: []byte(`{"customer":{"wa_id":"15550009"},"items":[]}`), header: bearer("ord"), want: 400},
 		{name: "create-order/items null", path: orderPath, body: []byte(`{"customer":{"wa_id":"15550009"},"items":null}`), header: bearer("ord"), want: 400},
 		{name: "create-order/a JSON array", path: orderPath, body: []byte(`[{"sku":"TEE","quantity":1}]`), header: bearer("ord"), want: 400},
+		{name: "create-order/data after the object", path: orderPath, body: append(orderBody(`{"sku":"TEE","quantity":1}`), " junk"...), header: bearer("ord"), want: 400},
 		{name: "create-order/no SKU", path: orderPath, body: orderBody(`{"sku":"  ","quantity":1}`), header: bearer("ord"), want: 400},
 		{name: "create-order/SQL in a SKU", path: orderPath, body: orderBody(fmt.Sprintf(`{"sku":%q,"quantity":1}`, sql)), header: bearer("ord"), want: 422},
 		{name: "create-order/NUL in a SKU", path: orderPath, body: orderBody(`{"sku":"TEE\u0000","quantity":1}`), header: bearer("ord"), want: 400},

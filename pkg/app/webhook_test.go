@@ -321,3 +321,32 @@ func TestABatch(t *testing.T) {
 		t.Errorf("%d messages recorded, want 3", n)
 	}
 }
+
+// A customer who adopted a username is known by a business-scoped user id
+// only (Meta's example: no from, no wa_id). They are answered, and can buy,
+// through the recipient field.
+func TestACustomerKnownOnlyByABSUID(t *testing.T) {
+	c := newChat(t)
+	const bsuid = "US.13491208655302741918"
+	say := func(id, body string) int {
+		return c.post(fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+			"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+			"contacts":[{"profile":{"name":"Sheena","username":"@sheena"},"user_id":%q}],
+			"messages":[{"from_user_id":%q,"id":%q,"timestamp":"%d","type":"text","text":{"body":%q}}]}}]}]}`,
+			bsuid, bsuid, id, time.Now().Unix(), body))
+	}
+	if st := say("wamid.u1", "hi"); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	if st := say("wamid.u2", "buy TEE 1"); st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	sent := c.shop.graph.Messages(bsuid)
+	if len(sent) != 2 || !strings.Contains(string(sent[0].Body), `"recipient":"US.13491208655302741918"`) ||
+		strings.Contains(string(sent[0].Body), `"to"`) || !strings.Contains(string(sent[1].Body), "Pay now") {
+		t.Fatalf("sent to the BSUID: %d messages %v", len(sent), sent)
+	}
+	if n := c.count(`SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.wa_id = $1`, bsuid); n != 1 {
+		t.Errorf("%d orders for the BSUID customer, want 1", n)
+	}
+}

@@ -84,7 +84,7 @@ func (c *Conversation) bySender(ctx context.Context, messages []whatsapp.Inbound
 	var order []string
 	queues := map[string][]whatsapp.InboundMessage{}
 	for _, m := range messages {
-		sender := m.Sender.WaID + m.Sender.UserID
+		sender := m.ReplyTo()
 		if _, seen := queues[sender]; !seen {
 			order = append(order, sender)
 		}

@@ -17,11 +17,11 @@ const helpText = `Hi! Tap "View items" to browse, or type for example "buy TSHIR
 
 // respond answers one message and says what it did, for processed_messages.
 func (c *Conversation) respond(ctx context.Context, m whatsapp.InboundMessage) (string, error) {
-	to := m.Sender.WaID
+	to := m.ReplyTo()
 	if to == "" {
-		// Only a business-scoped id: nothing to address a reply to yet.
-		c.Log.WarnContext(ctx, "message without a wa_id", "wa_message_id", m.ID)
-		return "no_wa_id", nil
+		// A system message with no sender: nobody to answer.
+		c.Log.WarnContext(ctx, "message without a sender", "wa_message_id", m.ID)
+		return "no_sender", nil
 	}
 	if age := c.Now().Sub(m.Timestamp.Time); !m.Timestamp.IsZero() && age > c.MaxAge {
 		// Late after an outage: the customer may have moved on, so no stock
@@ -81,7 +81,7 @@ func cartLines(o *whatsapp.Order) []orders.Line {
 // What the customer can fix is answered in the chat; a dependency failure
 // is returned so Meta retries and the same key resumes the order.
 func (c *Conversation) order(ctx context.Context, m whatsapp.InboundMessage, lines []orders.Line) (string, error) {
-	to := m.Sender.WaID
+	to := m.ReplyTo()
 	for i := range lines {
 		lines[i].SKU = c.canonicalSKU(ctx, lines[i].SKU)
 	}

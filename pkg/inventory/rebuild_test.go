@@ -112,3 +112,19 @@ func TestRestockCountsOnceAcrossARebuild(t *testing.T) {
 		t.Errorf("available %d, want 5", n)
 	}
 }
+
+// A refunded order's units went back once; holding them again for it would
+// let a late Restock put them back twice.
+func TestARestockedOrderIsNeverHeldAgain(t *testing.T) {
+	ctx := t.Context()
+	inv, rdb := stocked(t, nil, map[string]int{"MUG": 3})
+	rdb.Set(ctx, DoneKey("refunded"), "restocked", time.Hour)
+	got, err := inv.Reserve(ctx, Hold{OrderID: "refunded", Lines: []Line{{"MUG", 1}},
+		ExpiresAt: time.Now().Add(time.Hour), ReleaseAfter: time.Now().Add(2 * time.Hour)})
+	if err != nil || got.Outcome == Reserved {
+		t.Fatalf("reserve: (%v, %v), want refused", got, err)
+	}
+	if n, _ := rdb.Get(ctx, StockKey("MUG")).Int(); n != 3 || rdb.Get(ctx, DoneKey("refunded")).Val() != "restocked" {
+		t.Errorf("available %d, tombstone %q; want 3 and restocked", n, rdb.Get(ctx, DoneKey("refunded")).Val())
+	}
+}

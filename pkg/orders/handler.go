@@ -66,8 +66,12 @@ func NewHandler(svc *Service, auth Auth, log *slog.Logger) http.Handler {
 			return httpx.Errorf(http.StatusMethodNotAllowed, "method not allowed")
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-		if err != nil {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
 			return httpx.Wrap(http.StatusRequestEntityTooLarge, "body too large", err)
+		case err != nil:
+			return httpx.Wrap(http.StatusBadRequest, "could not read the body", err)
 		}
 		if !auth.allows(r, body) {
 			return httpx.Errorf(http.StatusUnauthorized, "missing or wrong credentials")
@@ -76,6 +80,9 @@ func NewHandler(svc *Service, auth Auth, log *slog.Logger) http.Handler {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		if err := dec.Decode(&in); err != nil {
 			return httpx.Wrap(http.StatusBadRequest, "malformed JSON", err)
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return httpx.Errorf(http.StatusBadRequest, "malformed JSON: data after the object")
 		}
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" {

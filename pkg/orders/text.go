@@ -11,8 +11,11 @@ import (
 // rest, so a hostile request is refused as invalid instead of failing in
 // Postgres as if it were down (and being retried by Meta for a week).
 const (
-	maxSKULength  = 100
-	maxWaIDLength = 64  // WhatsApp ids are phone numbers: 20 digits at most
+	maxSKULength = 100
+	// A customer is addressed by phone number (20 digits at most) or, when
+	// Meta shares none, by business-scoped user id: a country code, a dot
+	// and up to 128 letters and digits.
+	maxWaIDLength = 140
 	maxNameLength = 256 // profile names are the customer's to choose
 )
 
@@ -27,7 +30,7 @@ func plainText(s string, max int) bool {
 // not address, and tidies the display name, which is never a reason to
 // refuse an order.
 func checkCustomer(c Customer) (Customer, error) {
-	if !plainText(c.WaID, maxWaIDLength) || !plainText(c.UserID, maxWaIDLength*2) || strings.HasPrefix(c.WaID, guestPrefix) {
+	if !plainText(c.WaID, maxWaIDLength) || !plainText(c.UserID, maxWaIDLength) || strings.HasPrefix(c.WaID, guestPrefix) {
 		return c, invalid("customer id is not a valid WhatsApp id")
 	}
 	name := strings.ToValidUTF8(c.Name, "")

@@ -126,7 +126,12 @@ func envelope(to string, payload json.RawMessage, outboxID uuid.UUID) ([]byte, e
 	quoted := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
 	fields["messaging_product"] = quoted("whatsapp")
 	fields["recipient_type"] = quoted("individual")
-	fields["to"] = quoted(to)
+	if IsBSUID(to) {
+		// A user known only by a username: Meta takes the BSUID as recipient.
+		fields["recipient"] = quoted(to)
+	} else {
+		fields["to"] = quoted(to)
+	}
 	if outboxID != uuid.Nil {
 		fields["biz_opaque_callback_data"] = quoted(outboxID.String())
 	}

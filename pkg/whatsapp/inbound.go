@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // ErrNotWhatsApp marks a body that is malformed JSON or another object.
@@ -264,6 +266,20 @@ func (b *Batch) Inbound(phoneNumberID string) (mine, others []InboundMessage) {
 		}
 	}
 	return mine, others
+}
+
+// ReplyTo is where a reply to the message goes: the sender's phone number
+// when Meta shares it, else their business-scoped user id (BSUID), which
+// users who adopted a username are known by. Empty for system messages.
+func (m InboundMessage) ReplyTo() string {
+	return cmp.Or(m.Sender.WaID, m.From, m.Sender.UserID, m.FromUserID)
+}
+
+// IsBSUID tells a business-scoped user id ("US.13491208655302741918": a
+// country code, a dot, up to 128 letters and digits) from a wa_id, which is
+// digits only.
+func IsBSUID(id string) bool {
+	return len(id) > 3 && id[2] == '.' && !strings.ContainsFunc(id, unicode.IsSpace)
 }
 
 // sender finds m's contact by phone number or BSUID. Meta warns that wa_id

@@ -346,3 +346,14 @@ func TestUnknownsAreKeptOrSkipped(t *testing.T) {
 		t.Errorf("Statuses() = %+v; a call's status is not a message's", s)
 	}
 }
+
+func TestIsBSUID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"US.13491208655302741918": true, "US.ENT.11815799212886844830": true,
+		"15551234567": false, "": false, "US.": false, "U.S": false,
+	} {
+		if got := IsBSUID(id); got != want {
+			t.Errorf("IsBSUID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}

@@ -31,8 +31,9 @@ type messageID struct {
 }
 
 type contact struct {
-	Input string `json:"input"`
-	WaID  string `json:"wa_id"`
+	Input  string `json:"input"`
+	WaID   string `json:"wa_id,omitempty"`
+	UserID string `json:"user_id,omitempty"`
 }
 
 // handleSend is POST /{version}/{phone_number_id}/messages. The checks run in
@@ -82,11 +83,17 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	id := newWAMID(req.To)
-	s.record(Message{ID: id, To: req.To, Type: req.Type, Body: compact(raw), Time: s.opts.Now()})
+	// Meta: with both, the phone number wins; by BSUID alone, the answer
+	// names the user_id instead of a wa_id.
+	to, who := req.To, contact{Input: req.To, WaID: waID(req.To)}
+	if to == "" {
+		to, who = req.Recipient, contact{Input: req.Recipient, UserID: req.Recipient}
+	}
+	id := newWAMID(to)
+	s.record(Message{ID: id, To: to, Type: req.Type, Body: compact(raw), Time: s.opts.Now()})
 	resp := sendResponse{
 		MessagingProduct: "whatsapp",
-		Contacts:         []contact{{Input: req.To, WaID: waID(req.To)}},
+		Contacts:         []contact{who},
 		Messages:         []messageID{{ID: id}},
 	}
 	writeJSON(w, http.StatusOK, resp)

@@ -61,7 +61,7 @@ type Server struct {
 // Message is one accepted send, as the control API reports it.
 type Message struct {
 	ID   string          `json:"id"`   // the wamid the send was answered with
-	To   string          `json:"to"`   // the `to` field as sent
+	To   string          `json:"to"`   // the `to` field as sent, or `recipient` (a BSUID) without one
 	Type string          `json:"type"` // text, interactive or template
 	Body json.RawMessage `json:"body"` // the request body exactly as received
 	Time time.Time       `json:"time"`

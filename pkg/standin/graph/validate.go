@@ -13,6 +13,7 @@ type sendRequest struct {
 	MessagingProduct string       `json:"messaging_product"`
 	RecipientType    string       `json:"recipient_type"`
 	To               string       `json:"to"`
+	Recipient        string       `json:"recipient"` // a BSUID, for users known by no phone number
 	Type             string       `json:"type"`
 	Text             *text        `json:"text"`
 	Interactive      *interactive `json:"interactive"`
@@ -109,7 +110,7 @@ func validate(req *sendRequest) *Error {
 		return ptr(invalidParameter(fmt.Sprintf("Param messaging_product must be one of {WHATSAPP} - got %q.", req.MessagingProduct)))
 	case req.RecipientType != "" && req.RecipientType != "individual":
 		return ptr(invalidParameter(fmt.Sprintf("Param recipient_type must be one of {INDIVIDUAL} - got %q.", req.RecipientType)))
-	case req.To == "":
+	case req.To == "" && req.Recipient == "":
 		return ptr(invalidParameter("The parameter to is required."))
 	}
 	if req.Type == "" {
