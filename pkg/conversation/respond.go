@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ func (c *Conversation) respond(ctx context.Context, m whatsapp.InboundMessage) (
 		case in.buy:
 			return c.order(ctx, m, []orders.Line{{SKU: in.sku, Quantity: in.quantity}})
 		case in.cancel:
-			return c.cancel(ctx, to)
+			return c.cancel(ctx, m)
 		}
 		return "catalogue", c.catalogue(ctx, to, 0, "")
 	case whatsapp.KindListReply:
@@ -86,7 +87,7 @@ func (c *Conversation) order(ctx context.Context, m whatsapp.InboundMessage, lin
 		lines[i].SKU = c.canonicalSKU(ctx, lines[i].SKU)
 	}
 	_, err := c.Orders.Create(ctx, orders.Request{
-		Customer: orders.Customer{WaID: to, Name: m.Sender.Profile.Name, UserID: m.Sender.UserID},
+		Customer: orders.Customer{WaID: to, Name: m.Sender.Profile.Name, UserID: cmp.Or(m.Sender.UserID, m.FromUserID)},
 		Lines:    lines, Key: "wa:" + m.ID,
 	})
 	var short *orders.OutOfStockError
@@ -113,8 +114,9 @@ func (c *Conversation) order(ctx context.Context, m whatsapp.InboundMessage, lin
 
 // cancel gives up the customer's unpaid order. A retry after a failure
 // halfway finds nothing left to cancel and says so, which is still true.
-func (c *Conversation) cancel(ctx context.Context, to string) (string, error) {
-	cancelled, err := c.Orders.CancelUnpaid(ctx, to)
+func (c *Conversation) cancel(ctx context.Context, m whatsapp.InboundMessage) (string, error) {
+	to := m.ReplyTo()
+	cancelled, err := c.Orders.CancelUnpaid(ctx, orders.Customer{WaID: to, UserID: cmp.Or(m.Sender.UserID, m.FromUserID)})
 	switch {
 	case errors.Is(err, orders.ErrPreviousOrderPaying):
 		return "cancel_paying", c.reply(ctx, to, whatsapp.Text(

@@ -15,14 +15,14 @@ func TestCancelUnpaidExpiresTheSessionAndReturnsTheStock(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.stripe.Fail(stripe.Failure{Count: 3, Status: 503, Type: "api_error", Message: "down"})
-	if _, err := h.svc.CancelUnpaid(ctx, "15550031"); !errors.Is(err, ErrUnavailable) {
+	if _, err := h.svc.CancelUnpaid(ctx, Customer{WaID: "15550031"}); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("with Stripe down: err = %v, want ErrUnavailable", err)
 	}
 	if got, _ := get(ctx, h.db, o.ID); got.Status != StatusPendingPayment || h.available(t, "TEE-M") != 1 {
 		t.Fatalf("with Stripe down the order is %s and %d available, want untouched", got.Status, h.available(t, "TEE-M"))
 	}
 	for range 2 { // the retry does the work, a second call finds nothing to do
-		if _, err := h.svc.CancelUnpaid(ctx, "15550031"); err != nil {
+		if _, err := h.svc.CancelUnpaid(ctx, Customer{WaID: "15550031"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,7 +36,7 @@ func TestCancelUnpaidExpiresTheSessionAndReturnsTheStock(t *testing.T) {
 	if s := h.stripe.Sessions(); len(s) != 1 || s[0].Status != "expired" {
 		t.Errorf("sessions: %+v", s)
 	}
-	if left, err := h.svc.CancelUnpaid(ctx, "15550031"); err != nil || len(left) != 0 {
+	if left, err := h.svc.CancelUnpaid(ctx, Customer{WaID: "15550031"}); err != nil || len(left) != 0 {
 		t.Errorf("nothing left to cancel: got %d orders, %v", len(left), err)
 	}
 }
@@ -49,10 +49,35 @@ func TestCancelUnpaidLeavesAPaymentUnderWayAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	payQuietly(t, h, o.CheckoutID)
-	if _, err := h.svc.CancelUnpaid(ctx, "15550032"); !errors.Is(err, ErrPreviousOrderPaying) {
+	if _, err := h.svc.CancelUnpaid(ctx, Customer{WaID: "15550032"}); !errors.Is(err, ErrPreviousOrderPaying) {
 		t.Errorf("err = %v, want ErrPreviousOrderPaying", err)
 	}
 	if got, _ := get(ctx, h.db, o.ID); got.Status != StatusPendingPayment || h.available(t, "TEE-M") != 2 {
 		t.Errorf("order %s with %d available, want pending with its hold", got.Status, h.available(t, "TEE-M"))
+	}
+}
+
+// Meta shared the phone number of a user it first sent by BSUID alone (or
+// the other way round): the rows of both addresses are one person, who has
+// one unpaid order at most.
+func TestOneUnpaidOrderAcrossAUsersAddresses(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 5})
+	ctx := t.Context()
+	const bsuid = "US.13491208655302741918"
+	byBSUID := Request{Customer: Customer{WaID: bsuid, UserID: bsuid}, Lines: []Line{{"TEE-M", 2}}, Key: "wa:b1"}
+	first, err := h.svc.Create(ctx, byBSUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPhone := Request{Customer: Customer{WaID: "15550033", UserID: bsuid}, Lines: []Line{{"TEE-M", 1}}, Key: "wa:b2"}
+	if _, err := h.svc.Create(ctx, byPhone); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := get(ctx, h.db, first.ID); got.Status != StatusCancelled || h.available(t, "TEE-M") != 4 {
+		t.Errorf("order by BSUID is %s with %d available, want cancelled and 4", got.Status, h.available(t, "TEE-M"))
+	}
+	// And cancelling by the BSUID alone finds the order made by phone.
+	if cancelled, err := h.svc.CancelUnpaid(ctx, Customer{WaID: bsuid}); err != nil || len(cancelled) != 1 {
+		t.Errorf("cancel by BSUID: %d orders, %v; want the one made by phone", len(cancelled), err)
 	}
 }

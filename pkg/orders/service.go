@@ -77,7 +77,7 @@ func (s *Service) Create(ctx context.Context, req Request) (*Order, error) {
 		return nil, err
 	}
 	hash := requestHash(req.Customer, lines)
-	l, err := look(ctx, s.DB, req.Key, lines, req.Customer.WaID)
+	l, err := look(ctx, s.DB, req.Key, lines, req.Customer)
 	if err != nil {
 		return nil, unavailable("read catalogue and orders", err)
 	}

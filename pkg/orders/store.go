@@ -68,7 +68,7 @@ type lookup struct {
 	previous []*Order                // the customer's other unpaid orders
 }
 
-func look(ctx context.Context, db *pgxpool.Pool, key string, lines []Line, waID string) (*lookup, error) {
+func look(ctx context.Context, db *pgxpool.Pool, key string, lines []Line, c Customer) (*lookup, error) {
 	skus := make([]string, len(lines))
 	for i, l := range lines {
 		skus[i] = l.SKU
@@ -89,9 +89,9 @@ func look(ctx context.Context, db *pgxpool.Pool, key string, lines []Line, waID 
 		l.prices, err = scanPrices(rows)
 		return err
 	})
-	if waID != "" {
+	if c.WaID != "" {
 		b.Queue(`SELECT `+orderColumns+` FROM orders o JOIN customers c ON c.id = o.customer_id
-			WHERE c.wa_id = $1 AND o.status = 'pending_payment' AND o.request_key <> $2`, waID, key).
+			WHERE `+samePerson+` AND o.status = 'pending_payment' AND o.request_key <> $3`, c.WaID, c.UserID, key).
 			Query(func(rows pgx.Rows) error {
 				var err error
 				l.previous, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*Order, error) { return scanOrder(r) })
@@ -100,6 +100,12 @@ func look(ctx context.Context, db *pgxpool.Pool, key string, lines []Line, waID 
 	}
 	return &l, db.SendBatch(ctx, b).Close()
 }
+
+// samePerson matches the customer rows of one WhatsApp user, $1 being how
+// they are addressed (phone number, or BSUID when Meta shares none) and $2
+// their BSUID when known: a user whose phone number Meta starts (or stops)
+// sharing has a row under each, and still has one unpaid order at most.
+const samePerson = `(c.wa_id = $1 OR ($2 <> '' AND (c.wa_id = $2 OR c.user_id = $2)) OR c.user_id = $1)`
 
 // insertOrder writes the customer, the provisional order and its
 // reservations ('pending' until Redis confirms the hold) in one statement:
