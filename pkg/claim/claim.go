@@ -42,9 +42,11 @@ func New(rdb redis.UniversalClient, lease time.Duration) *Claims {
 	return &Claims{rdb: rdb, lease: lease}
 }
 
-// Take tries to claim key. ok is false when another copy holds it. Call
-// release when the work is done or failed, so a retry need not wait out the
-// lease.
+// Take tries to claim key. ok is false when another copy holds it: one at
+// work, or one that finished within the lease. Call release when the work
+// failed, so a retry need not wait out the lease. After success let the
+// lease run out instead: the Postgres row written with the effect answers
+// every later copy, and releasing would cost a round trip per delivery.
 func (c *Claims) Take(ctx context.Context, key string) (release func(), ok bool, err error) {
 	token := newToken()
 	ok, err = c.rdb.SetNX(ctx, key, token, c.lease).Result()

@@ -116,8 +116,8 @@ func (c *Conversation) bySender(ctx context.Context, messages []whatsapp.Inbound
 }
 
 // handle takes the message's claim, skips it when it is done, answers it
-// and records it as done.
-func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) error {
+// and records it as done. The claim is given back only on failure.
+func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) (err error) {
 	if !usableID(m.ID) {
 		// It could never be recorded as done: acknowledged, not retried for a week.
 		c.Log.WarnContext(ctx, "message with an unusable id ignored", slog.Int("id_bytes", len(m.ID)))
@@ -128,11 +128,18 @@ func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) er
 		return err
 	}
 	if !ok {
+		// Another copy is at work, or finished within its lease.
+		if done, err := c.done(ctx, m.ID); err != nil || done {
+			return err
+		}
 		return ErrInFlight
 	}
-	defer release()
-	var done bool
-	if err := c.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM processed_messages WHERE wa_message_id = $1)`, m.ID).Scan(&done); err != nil || done {
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	if done, err := c.done(ctx, m.ID); err != nil || done {
 		return err
 	}
 	outcome, err := c.respond(ctx, m)
@@ -142,6 +149,12 @@ func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) er
 	_, err = c.DB.Exec(ctx, `INSERT INTO processed_messages (wa_message_id, outcome) VALUES ($1, $2)
 		ON CONFLICT (wa_message_id) DO NOTHING`, m.ID, outcome)
 	return err
+}
+
+// done says whether a message was handled: its row is written with the effect.
+func (c *Conversation) done(ctx context.Context, id string) (done bool, err error) {
+	err = c.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM processed_messages WHERE wa_message_id = $1)`, id).Scan(&done)
+	return done, err
 }
 
 // reply sends a message that follows no state change. A transient failure

@@ -55,6 +55,12 @@ func (s *Service) Apply(ctx context.Context, e payments.Event) error {
 	return payments.ErrNotHandled
 }
 
+// Applied says whether the event was recorded (payments.Applier).
+func (s *Service) Applied(ctx context.Context, eventID string) (done bool, err error) {
+	err = s.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM processed_events WHERE stripe_event_id = $1)`, eventID).Scan(&done)
+	return done, err
+}
+
 // eventAndOrder reads, in one round trip, whether the event was applied and
 // the order it is about: found by its Checkout session, the order id the
 // session carries, or (for charges) its PaymentIntent.

@@ -2,6 +2,7 @@
 package payments
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -64,17 +65,7 @@ func (c *Callback) serve(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	release, ok, err := c.claims.Take(r.Context(), "claim:stripe:"+se.ID)
-	if err != nil {
-		return err // Redis down: 5xx, Stripe retries
-	}
-	if !ok {
-		// Another copy is being applied right now; if it fails, this retry
-		// (Stripe's next) will find the work undone and do it.
-		return httpx.Errorf(http.StatusConflict, "event is being processed")
-	}
-	defer release()
-	if err := c.applier.Apply(r.Context(), event); err != nil {
+	if err := c.apply(r.Context(), event); err != nil {
 		if errors.Is(err, ErrNotHandled) {
 			return httpx.Wrap(http.StatusNotImplemented, "event type not handled yet", err)
 		}
@@ -85,4 +76,28 @@ func (c *Callback) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// apply applies the event under its claim, which is given back only when
+// applying failed.
+func (c *Callback) apply(ctx context.Context, e Event) (err error) {
+	release, ok, err := c.claims.Take(ctx, "claim:stripe:"+e.ID)
+	if err != nil {
+		return err // Redis down: 5xx, Stripe retries
+	}
+	if !ok {
+		// Another copy is at work, or finished within its lease.
+		if done, err := c.applier.Applied(ctx, e.ID); err != nil || done {
+			return err
+		}
+		// If that copy fails, this one's retry (Stripe's next) finds the
+		// work undone and does it.
+		return httpx.Errorf(http.StatusConflict, "event is being processed")
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	return c.applier.Apply(ctx, e)
 }

@@ -43,6 +43,8 @@ type Event struct {
 // done. A transient failure is returned so Stripe retries.
 type Applier interface {
 	Apply(ctx context.Context, e Event) error
+	// Applied says whether the event with this id was recorded.
+	Applied(ctx context.Context, eventID string) (bool, error)
 }
 
 // ErrRetryLater asks Stripe to deliver the event again later: it arrived
