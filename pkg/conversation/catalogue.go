@@ -11,25 +11,39 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wa-shop/shop/pkg/catalog"
+	"github.com/wa-shop/shop/pkg/inventory"
 	"github.com/wa-shop/shop/pkg/whatsapp"
 )
 
 // shelfTTL is how long a function instance reuses the catalogue's titles
 // and prices: they change when a feed is imported, while every greeting
-// reads them. What is available comes from Redis every time.
+// reads them.
 const shelfTTL = 5 * time.Second
 
-// shelf is the catalogue as last read from Postgres.
+// countTTL is how long it reuses what Redis says is available. The count
+// only decides what is offered; a hold checks the stock itself, so an
+// offer a second out of date costs at most an "out of stock" reply, while
+// a busy instance saves a round trip per greeting.
+const countTTL = time.Second
+
+// shelf is the catalogue as last read from Postgres, and its availability
+// as last read from Redis.
 type shelf struct {
-	mu     sync.Mutex
-	readAt time.Time
-	offers []offer
+	mu        sync.Mutex
+	readAt    time.Time
+	offers    []offer
+	countedAt time.Time
+	available map[string]int
+}
+
+func fresh(at, now time.Time, ttl time.Duration) bool {
+	return !at.IsZero() && !now.Before(at) && now.Sub(at) < ttl
 }
 
 func (s *shelf) read(ctx context.Context, db *pgxpool.Pool, now time.Time) ([]offer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.readAt.IsZero() && now.Sub(s.readAt) < shelfTTL && now.After(s.readAt) {
+	if fresh(s.readAt, now, shelfTTL) {
 		return s.offers, nil
 	}
 	rows, err := db.Query(ctx, `
@@ -49,7 +63,23 @@ func (s *shelf) read(ctx context.Context, db *pgxpool.Pool, now time.Time) ([]of
 		return nil, err
 	}
 	s.offers, s.readAt = all, now
+	s.countedAt = time.Time{} // counted for the old shelf's SKUs
 	return all, nil
+}
+
+// count reads the availability of every SKU on the shelf.
+func (s *shelf) count(ctx context.Context, inv *inventory.Inventory, skus []string, now time.Time) (map[string]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fresh(s.countedAt, now, countTTL) {
+		return s.available, nil
+	}
+	available, err := inv.Available(ctx, skus...)
+	if err != nil {
+		return nil, err
+	}
+	s.available, s.countedAt = available, now
+	return available, nil
 }
 
 // pageRows leaves the tenth row of a list for "More".
@@ -75,7 +105,7 @@ func (c *Conversation) offers(ctx context.Context) ([]offer, error) {
 	if len(skus) == 0 {
 		return nil, nil
 	}
-	available, err := c.Inventory.Available(ctx, skus...)
+	available, err := c.shelf.count(ctx, c.Inventory, skus, c.Now())
 	if err != nil {
 		return nil, err
 	}
