@@ -62,24 +62,31 @@ func (s *Service) Applied(ctx context.Context, eventID string) (done bool, err e
 }
 
 // eventAndOrder reads, in one round trip, whether the event was applied and
-// the order it is about: found by its Checkout session, the order id the
-// session carries, or (for charges) its PaymentIntent.
+// the order it is about: found by the order id the session carries, else by
+// its Checkout session or (for charges) its PaymentIntent. One key per
+// query keeps each plan a single index lookup.
 func (s *Service) eventAndOrder(ctx context.Context, e payments.Event) (done bool, o *Order, err error) {
-	id, _ := uuid.Parse(e.OrderID)
+	where, key := "o.id = $1", any(nil)
+	if id, err := uuid.Parse(e.OrderID); err == nil {
+		key = id
+	} else if e.SessionID != "" {
+		where, key = "o.checkout_session_id = $1", e.SessionID
+	} else if e.PaymentIntentID != "" {
+		where, key = "o.payment_intent_id = $1", e.PaymentIntentID
+	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT EXISTS (SELECT 1 FROM processed_events WHERE stripe_event_id = $1)`, e.ID).
 		QueryRow(func(row pgx.Row) error { return row.Scan(&done) })
-	b.Queue(`SELECT `+orderColumns+`
-		FROM orders o JOIN customers c ON c.id = o.customer_id
-		WHERE ($1 <> '' AND o.checkout_session_id = $1) OR o.id = $2
-		   OR ($3 <> '' AND o.payment_intent_id = $3)
-		LIMIT 1`, e.SessionID, id, e.PaymentIntentID).QueryRow(func(row pgx.Row) error {
-		var err error
-		if o, err = scanOrder(row); errors.Is(err, pgx.ErrNoRows) {
-			o, err = nil, nil
-		}
-		return err
-	})
+	if key != nil {
+		b.Queue(`SELECT `+orderColumns+` FROM orders o JOIN customers c ON c.id = o.customer_id WHERE `+where, key).
+			QueryRow(func(row pgx.Row) error {
+				var err error
+				if o, err = scanOrder(row); errors.Is(err, pgx.ErrNoRows) {
+					o, err = nil, nil
+				}
+				return err
+			})
+	}
 	err = s.DB.SendBatch(ctx, b).Close()
 	return done, o, err
 }
@@ -100,10 +107,17 @@ func (s *Service) paid(ctx context.Context, e payments.Event, o *Order) error {
 	}
 	// One round trip, one implicit transaction: the stock row of a popular
 	// SKU is locked only as long as that takes, not for a conversation of
-	// statements. Each step runs only if the order was still unpaid.
+	// statements, and only at its end: the confirmation is queued first.
+	// Queuing it is harmless if the order was already paid (one per order
+	// and kind); each step after runs only if the order was still unpaid.
 	var confirmation uuid.UUID
-	skus, quantities := lineArrays(o.Items)
 	b := &pgx.Batch{}
+	if o.WaID != "" {
+		if err := outbox.QueueEnqueue(b, s.confirmation(o), &confirmation); err != nil {
+			return err
+		}
+	}
+	skus, quantities := lineArrays(o.Items)
 	b.Queue(`WITH paid AS (
 			UPDATE orders SET status = 'paid', stock_committed = true, paid_at = now(),
 				payment_intent_id = COALESCE(NULLIF($2, ''), payment_intent_id), updated_at = now()
@@ -120,12 +134,6 @@ func (s *Service) paid(ctx context.Context, e payments.Event, o *Order) error {
 		VALUES ($5, $6, $1, CASE WHEN EXISTS (SELECT 1 FROM paid) THEN 'paid' ELSE 'already_settled' END)
 		ON CONFLICT (stripe_event_id) DO NOTHING`,
 		o.ID, e.PaymentIntentID, skus, quantities, e.ID, e.Type)
-	if o.WaID != "" {
-		// Unique per order and kind: a second paid event queues nothing more.
-		if err := outbox.QueueEnqueue(b, s.confirmation(o), &confirmation); err != nil {
-			return err
-		}
-	}
 	err = s.DB.SendBatch(ctx, b).Close()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23514" {

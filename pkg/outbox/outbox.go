@@ -141,8 +141,10 @@ func (m Message) fallback() *string {
 }
 
 // QueueEnqueue adds m to a batch the caller sends as one implicit
-// transaction with the state change that owes it: one round trip instead of
-// four. After the batch is sent, *id holds the message's id. It is for
+// transaction with the state change that owes it: one statement instead of
+// a transaction of its own. After the batch is sent, *id holds the
+// message's id: the row inserted, or the one already there; uuid.Nil when
+// a concurrent transaction queued it first, and so sends it. It is for
 // order messages only: without an order, a row cannot be found again.
 func QueueEnqueue(b *pgx.Batch, m Message, id *uuid.UUID) error {
 	if err := m.validate(); err != nil {
@@ -152,12 +154,23 @@ func QueueEnqueue(b *pgx.Batch, m Message, id *uuid.UUID) error {
 		return fmt.Errorf("enqueue %s in a batch: an order is required", m.Kind)
 	}
 	b.Queue(`
-		INSERT INTO outbox (order_id, kind, recipient, payload, fallback)
-		VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)
-		ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING`,
-		m.OrderID, m.Kind, m.Recipient, string(m.Payload), m.fallback())
-	// Sees the row just inserted, or the one that was already there.
-	b.Queue(`SELECT id FROM outbox WHERE order_id = $1 AND kind = $2`, m.OrderID, m.Kind).
-		QueryRow(func(row pgx.Row) error { return row.Scan(id) })
+		WITH queued AS (
+			INSERT INTO outbox (order_id, kind, recipient, payload, fallback)
+			VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)
+			ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING
+			RETURNING id
+		)
+		SELECT id FROM queued
+		UNION ALL
+		SELECT id FROM outbox WHERE order_id = $1 AND kind = $2
+		LIMIT 1`,
+		m.OrderID, m.Kind, m.Recipient, string(m.Payload), m.fallback()).
+		QueryRow(func(row pgx.Row) error {
+			err := row.Scan(id)
+			if errors.Is(err, pgx.ErrNoRows) {
+				*id, err = uuid.Nil, nil
+			}
+			return err
+		})
 	return nil
 }
