@@ -112,7 +112,8 @@ fuzz() {
   local target pkg name budget
   for target in pkg/whatsapp:FuzzParseNotification:10000x pkg/whatsapp:FuzzVerifySignature:20000x \
     pkg/lambdahttp:FuzzHandler:7000x pkg/catalog:FuzzParseFeed:400x pkg/conversation:FuzzReadIntent:30000x \
-    pkg/payments:FuzzReadEvent:10000x pkg/payments:FuzzCallback:10000x pkg/app:FuzzCreateOrder:1000x; do
+    pkg/payments:FuzzReadEvent:10000x pkg/payments:FuzzCallback:10000x pkg/orders:FuzzVerifyBackendRequest:15000x \
+    pkg/app:FuzzCreateOrder:1000x; do
     IFS=: read -r pkg name budget <<<"$target"
     go test -run '^$' -fuzz "^$name\$" -fuzztime "${FUZZTIME:-$budget}" "./$pkg"
   done
