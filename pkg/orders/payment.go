@@ -55,9 +55,13 @@ func (s *Service) Apply(ctx context.Context, e payments.Event) error {
 	return payments.ErrNotHandled
 }
 
+// eventRecordedSQL tells whether an event was applied: its row is written
+// in the transaction of its change.
+const eventRecordedSQL = `SELECT EXISTS (SELECT 1 FROM processed_events WHERE stripe_event_id = $1)`
+
 // Applied says whether the event was recorded (payments.Applier).
 func (s *Service) Applied(ctx context.Context, eventID string) (done bool, err error) {
-	err = s.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM processed_events WHERE stripe_event_id = $1)`, eventID).Scan(&done)
+	err = s.DB.QueryRow(ctx, eventRecordedSQL, eventID).Scan(&done)
 	return done, err
 }
 
@@ -66,17 +70,18 @@ func (s *Service) Applied(ctx context.Context, eventID string) (done bool, err e
 // its Checkout session or (for charges) its PaymentIntent. One key per
 // query keeps each plan a single index lookup.
 func (s *Service) eventAndOrder(ctx context.Context, e payments.Event) (done bool, o *Order, err error) {
-	where, key := "o.id = $1", any(nil)
-	if id, err := uuid.Parse(e.OrderID); err == nil {
-		key = id
-	} else if e.SessionID != "" {
+	var where string
+	var key any
+	switch id, err := uuid.Parse(e.OrderID); {
+	case err == nil:
+		where, key = "o.id = $1", id
+	case e.SessionID != "":
 		where, key = "o.checkout_session_id = $1", e.SessionID
-	} else if e.PaymentIntentID != "" {
+	case e.PaymentIntentID != "":
 		where, key = "o.payment_intent_id = $1", e.PaymentIntentID
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT EXISTS (SELECT 1 FROM processed_events WHERE stripe_event_id = $1)`, e.ID).
-		QueryRow(func(row pgx.Row) error { return row.Scan(&done) })
+	b.Queue(eventRecordedSQL, e.ID).QueryRow(func(row pgx.Row) error { return row.Scan(&done) })
 	if key != nil {
 		b.Queue(`SELECT `+orderColumns+` FROM orders o JOIN customers c ON c.id = o.customer_id WHERE `+where, key).
 			QueryRow(func(row pgx.Row) error {
