@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wa-shop/shop/pkg/inventory"
+	"github.com/wa-shop/shop/pkg/testenv"
 	"github.com/wa-shop/shop/pkg/whatsapp"
 )
 
@@ -40,6 +41,14 @@ func inbound(b *testing.B, n int, text string) (post func(i int) int) {
 		handler.ServeHTTP(rec, req)
 		return rec.Code
 	}
+}
+
+// tradingShop is shopEnv with the past orders of a shop that has been
+// trading for a while (testenv.History), so the planner sees real tables.
+func tradingShop(b *testing.B) *shop {
+	s := shopEnv(b)
+	testenv.History(b, s.db, testenv.PastOrders)
+	return s
 }
 
 // texts are n notifications of one text message, each from a new customer.
@@ -77,7 +86,7 @@ func parallel(b *testing.B, post func(i int) int, unit string) {
 // BenchmarkPostgresInsert of the same run: the target is at least 0.25 ×
 // the insert rate.
 func BenchmarkInboundText(b *testing.B) {
-	shopEnv(b)
+	tradingShop(b)
 	parallel(b, inbound(b, b.N, "hi"), "msgs/s")
 }
 
@@ -87,7 +96,7 @@ func BenchmarkInboundText(b *testing.B) {
 // with its payment link (outbox, Graph stand-in) and recorded. Compare
 // with BenchmarkPostgresInsert: the target is at least 0.08 × its rate.
 func BenchmarkInboundOrder(b *testing.B) {
-	s := shopEnv(b)
+	s := tradingShop(b)
 	// STRIPE_RATE_LIMIT paces one function instance, which serves one
 	// request at a time; here one process stands for many instances.
 	b.Setenv("STRIPE_RATE_LIMIT", "1000000")
@@ -134,7 +143,7 @@ func BenchmarkInboundLatency(b *testing.B) {
 			b.Fatal("INBOUND_RATE must be a positive number")
 		}
 	}
-	shopEnv(b)
+	tradingShop(b)
 	post := inbound(b, b.N, "hi")
 	latencies := make([]time.Duration, b.N)
 	var wg sync.WaitGroup

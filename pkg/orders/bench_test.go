@@ -27,6 +27,7 @@ import (
 // 0.08 × the single-row insert rate.
 func BenchmarkCreate(b *testing.B) {
 	h := newHarness(b, map[string]int{"TEE-M": 1 << 30})
+	testenv.History(b, h.db, testenv.PastOrders)
 	// Many function instances share Postgres; one pool of 4 would queue the
 	// benchmark's clients behind each other instead.
 	h.svc.DB = widePool(b, h.db)
@@ -85,6 +86,7 @@ func widePool(b *testing.B, narrow *pgxpool.Pool) *pgxpool.Pool {
 // BenchmarkPostgresInsert: the target is at least 0.15 × its rate.
 func BenchmarkPaymentEvent(b *testing.B) {
 	h := newHarness(b, map[string]int{"TEE-M": 1 << 30})
+	testenv.History(b, h.db, testenv.PastOrders)
 	h.svc.DB = widePool(b, h.db)
 	h.svc.Outbox = nil // queued, not sent: sending is the WhatsApp benchmark's
 	h.svc.Now = time.Now
