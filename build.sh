@@ -76,9 +76,12 @@ ensure_stripe_mock() {
 start_stack() {
   ensure_services
   if [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ]; then return; fi
-  local stack_dir="$root/.dev/$1"
+  local stack_dir="$root/.dev/$1" stack_env
   log "starting private Postgres and Redis in .dev/$1"
-  eval "$(go run ./cmd/devstack up -dir "$stack_dir")"
+  # Captured first: `eval "$(…)"` would swallow a failed start and run on
+  # without a database.
+  stack_env=$(go run ./cmd/devstack up -dir "$stack_dir")
+  eval "$stack_env"
   # Expanded now: the EXIT trap runs after this function's locals are gone.
   trap "go run ./cmd/devstack down -dir '$stack_dir' >/dev/null 2>&1 || true" EXIT
 }

@@ -21,7 +21,10 @@ stack_dir="$root/.dev/rss"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 log "starting private Postgres and Redis in .dev/rss"
-eval "$(go run ./cmd/devstack up -dir "$stack_dir")"
+# Captured first: `eval "$(…)"` would swallow a failed start and run on
+# without a database.
+stack_env=$(go run ./cmd/devstack up -dir "$stack_dir")
+eval "$stack_env"
 trap 'go run ./cmd/devstack down -dir "$stack_dir" >/dev/null 2>&1 || true' EXIT
 
 log "schema and demo catalogue"

@@ -4,6 +4,7 @@
 package devstack
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,13 +38,34 @@ func Up(dir string) (*Stack, error) {
 	if old, err := Load(dir); err == nil {
 		s = old // keep ports so URLs handed out earlier stay valid
 	}
-	if err := s.Postgres.Start(dir); err != nil {
+	if err := onFreePort(&s.Postgres.Port, func() error { return s.Postgres.Start(dir) }); err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if err := s.Redis.Start(dir); err != nil {
+	if err := onFreePort(&s.Redis.Port, func() error { return s.Redis.Start(dir) }); err != nil {
 		return nil, errors.Join(fmt.Errorf("redis: %w", err), s.Postgres.Stop())
 	}
 	return s, s.save()
+}
+
+// errPortTaken says another process listens on the port a server was to use.
+var errPortTaken = errors.New("port taken by another process")
+
+// onFreePort runs start and, while its port turns out to be taken, starts
+// again on a new one. freePort cannot reserve a port: between asking the
+// kernel and the server binding it, anything may take it (another stack
+// starting, a test's listener), and a port kept in stack.json from an
+// earlier run may have been taken since.
+func onFreePort(port *int, start func() error) error {
+	var err error
+	for range 5 {
+		if err = start(); !errors.Is(err, errPortTaken) {
+			return err
+		}
+		if *port, err = freePort(); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("no free port after 5 tries: %w", errPortTaken)
 }
 
 // Load reads the state an earlier Up left in dir.
@@ -87,8 +109,8 @@ func detached(cmd *exec.Cmd) *exec.Cmd {
 	return cmd
 }
 
-// freePort asks the kernel for a port nobody listens on. Another process
-// could take it before the server binds; the server then fails loudly.
+// freePort asks the kernel for a port nobody listens on at this instant
+// (see onFreePort).
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -96,4 +118,22 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func fileSize(path string) int64 {
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return info.Size()
+}
+
+// loggedSince says whether a server's log gained the text after offset, so
+// a line from an earlier run does not count.
+func loggedSince(path string, offset int64, text string) bool {
+	raw, err := os.ReadFile(path)
+	if err != nil || int64(len(raw)) < offset {
+		return false
+	}
+	return bytes.Contains(raw[offset:], []byte(text))
 }

@@ -2,6 +2,8 @@ package devstack
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -57,6 +59,71 @@ func TestStackLifecycle(t *testing.T) {
 	if again.Env()["DATABASE_URL"] != env["DATABASE_URL"] {
 		t.Errorf("Up again moved Postgres to %s from %s", again.Env()["DATABASE_URL"], env["DATABASE_URL"])
 	}
+}
+
+// A stack whose ports were taken while it was down (another stack, any
+// listener) comes up on new ones instead of failing or, worse, handing out
+// a URL that reaches someone else's server.
+func TestUpMovesOffTakenPorts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	if _, err := postgresBinDir(); err != nil && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	stack, err := Up(dir)
+	if err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	t.Cleanup(func() { _ = stack.Down() })
+	if err := stack.Down(); err != nil {
+		t.Fatal(err)
+	}
+	takenPG := occupy(t, stack.Postgres.Port)
+	takenRedis := occupy(t, stack.Redis.Port)
+
+	again, err := Up(dir)
+	if err != nil {
+		t.Fatalf("Up with its ports taken: %v", err)
+	}
+	t.Cleanup(func() { _ = again.Down() })
+	if again.Postgres.Port == takenPG || again.Redis.Port == takenRedis {
+		t.Fatalf("ports after Up = %d, %d; both were taken", again.Postgres.Port, again.Redis.Port)
+	}
+	env := again.Env()
+	if got := count(t, env["DATABASE_URL"], "SELECT 1"); got != 1 {
+		t.Errorf("SELECT 1 = %d", got)
+	}
+	rdb := redis.NewClient(mustParse(t, env["REDIS_URL"]))
+	defer rdb.Close()
+	if err := rdb.Ping(t.Context()).Err(); err != nil {
+		t.Errorf("ping Redis on its new port: %v", err)
+	}
+	if loaded, err := Load(dir); err != nil || loaded.Postgres.Port != again.Postgres.Port {
+		t.Errorf("stack.json after Up = %+v, %v; want the new ports saved", loaded, err)
+	}
+}
+
+// occupy listens on port until the test ends, closing every connection at
+// once, as a server that is not ours would answer.
+func occupy(t *testing.T, port int) int {
+	t.Helper()
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatalf("occupy port %d: %v", port, err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return port
 }
 
 func execSQL(t *testing.T, url, sql string) {

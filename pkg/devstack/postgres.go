@@ -58,9 +58,14 @@ func (p *Postgres) Start(stackDir string) error {
 	}
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
 		p.Port, p.DataDir)
-	if err := p.run(filepath.Join(bin, "pg_ctl"), "-D", p.DataDir, "-l", filepath.Join(p.DataDir, "server.log"),
+	logFile := filepath.Join(p.DataDir, "server.log")
+	logged := fileSize(logFile)
+	if err := p.run(filepath.Join(bin, "pg_ctl"), "-D", p.DataDir, "-l", logFile,
 		"-o", opts, "-w", "-t", "60", "start"); err != nil {
-		return fmt.Errorf("start (see %s): %w", filepath.Join(p.DataDir, "server.log"), err)
+		if loggedSince(logFile, logged, "Address already in use") {
+			return fmt.Errorf("port %d: %w", p.Port, errPortTaken)
+		}
+		return fmt.Errorf("start (see %s): %w", logFile, err)
 	}
 	return p.createDatabase(bin)
 }

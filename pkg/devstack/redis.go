@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -36,21 +37,53 @@ func (r *Redis) Start(stackDir string) error {
 			return err
 		}
 	}
-	if r.ping() == nil {
+	switch err := r.ours(); {
+	case err == nil:
 		return nil
+	case errors.Is(err, errPortTaken):
+		return err
 	}
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		return err
 	}
+	logFile := filepath.Join(r.Dir, "redis.log")
+	logged := fileSize(logFile)
 	// noeviction: an evicted hold would sell its stock twice.
 	cmd := exec.Command(bin, "--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
 		"--dir", r.Dir, "--daemonize", "yes", "--pidfile", r.pidFile(),
-		"--logfile", filepath.Join(r.Dir, "redis.log"), "--save", "", "--appendonly", "no",
+		"--logfile", logFile, "--save", "", "--appendonly", "no",
 		"--maxmemory-policy", "noeviction", "--databases", "64")
 	if out, err := detached(cmd).CombinedOutput(); err != nil {
 		return fmt.Errorf("redis-server: %w: %s", err, out)
 	}
-	return r.waitFor(func() bool { return r.ping() == nil }, "start")
+	// The server daemonizes before it binds: a port taken shows only in its
+	// log, or as another server answering.
+	var startErr error
+	err = r.waitFor(func() bool {
+		if loggedSince(logFile, logged, "Address already in use") {
+			startErr = fmt.Errorf("port %d: %w", r.Port, errPortTaken)
+			return true
+		}
+		startErr = r.ours()
+		return startErr == nil || errors.Is(startErr, errPortTaken)
+	}, "start")
+	return errors.Join(err, startErr)
+}
+
+// ours checks that the server answering on the port is this stack's own,
+// not another stack's that took the port while this one was down.
+func (r *Redis) ours() error {
+	if err := r.ping(); err != nil {
+		return err
+	}
+	reply, err := r.command("CONFIG", "GET", "dir")
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(reply, []byte("\r\n"+r.Dir+"\r\n")) {
+		return fmt.Errorf("port %d: %w", r.Port, errPortTaken)
+	}
+	return nil
 }
 
 // Stop shuts the server down without saving; a stopped server is no error.
