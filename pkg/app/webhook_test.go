@@ -350,3 +350,82 @@ func TestACustomerKnownOnlyByABSUID(t *testing.T) {
 		t.Errorf("%d orders for the BSUID customer, want 1", n)
 	}
 }
+
+// Meta's notice that Ada changed her number moves her to it: the payment
+// link still waiting to go out goes to the new number, and her unpaid order
+// is hers when she writes from there. The notice itself gets no answer.
+func TestACustomerWhoChangesTheirNumber(t *testing.T) {
+	c := newChat(t)
+	const newNumber = "15550002"
+	// The link's first send fails, so it is still queued for the old number.
+	c.shop.graph.Fail(graph.Failure{Count: 1, Status: 500, Code: 2, Message: "temporarily unavailable"})
+	if st := c.say(c.text("wamid.n1", "buy TEE 1")); st != 200 {
+		t.Fatalf("order: status %d", st)
+	}
+	if n := c.count(`SELECT count(*) FROM outbox WHERE recipient = '15550001' AND status = 'pending'`); n != 1 {
+		t.Fatalf("%d payment links queued for the old number, want 1", n)
+	}
+	notice := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+		"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+		"messages":[{"from":"15550001","id":"wamid.n2","timestamp":"%d","type":"system",
+		"system":{"body":"User Ada changed from 15550001 to %s","wa_id":%q,"type":"user_changed_number"}}]}}]}]}`,
+		time.Now().Unix(), newNumber, newNumber)
+	for range 2 { // Meta delivers at least once
+		if st := c.post(notice); st != 200 {
+			t.Fatalf("notice: status %d", st)
+		}
+	}
+	type state struct{ OldRows, NewRows, QueuedForOld, QueuedForNew, Replies int }
+	got := state{
+		OldRows:      c.count(`SELECT count(*) FROM customers WHERE wa_id = '15550001'`),
+		NewRows:      c.count(`SELECT count(*) FROM customers WHERE wa_id = $1`, newNumber),
+		QueuedForOld: c.count(`SELECT count(*) FROM outbox WHERE recipient = '15550001' AND status = 'pending'`),
+		QueuedForNew: c.count(`SELECT count(*) FROM outbox WHERE recipient = $1 AND status = 'pending'`, newNumber),
+		Replies:      len(c.shop.graph.Messages("15550001")) + len(c.shop.graph.Messages(newNumber)),
+	}
+	if want := (state{NewRows: 1, QueuedForNew: 1}); got != want {
+		t.Errorf("after the notice: %+v, want %+v", got, want)
+	}
+	fromNew := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+		"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+		"contacts":[{"profile":{"name":"Ada"},"wa_id":%q}],
+		"messages":[{"from":%q,"id":"wamid.n3","timestamp":"%d","type":"text","text":{"body":"cancel"}}]}}]}]}`,
+		newNumber, newNumber, time.Now().Unix())
+	if st := c.post(fromNew); st != 200 {
+		t.Fatalf("cancel from the new number: status %d", st)
+	}
+	sent := c.shop.graph.Messages(newNumber)
+	if len(sent) != 1 || !strings.Contains(string(sent[0].Body), "is cancelled") {
+		t.Errorf("replies to the new number: %v", sent)
+	}
+	if n := c.count(`SELECT count(*) FROM orders WHERE status = 'cancelled'`); n != 1 {
+		t.Errorf("%d orders cancelled from the new number, want 1", n)
+	}
+}
+
+// A customer known only by a BSUID is addressed by it, so a new BSUID moves
+// them like a new number does.
+func TestACustomerWhoseBSUIDChanges(t *testing.T) {
+	c := newChat(t)
+	const oldID, newID = "US.13491208655302741918", "US.20260811000000000001"
+	order := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+		"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+		"contacts":[{"profile":{"name":"Sheena"},"user_id":%q}],
+		"messages":[{"from_user_id":%q,"id":"wamid.b1","timestamp":"%d","type":"text","text":{"body":"buy TEE 1"}}]}}]}]}`,
+		oldID, oldID, time.Now().Unix())
+	if st := c.post(order); st != 200 {
+		t.Fatalf("order: status %d", st)
+	}
+	notice := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+		"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+		"messages":[{"from_user_id":%q,"id":"wamid.b2","timestamp":"%d","type":"system",
+		"system":{"body":"changed","type":"user_changed_user_id","user_id":%q,"previous_user_id":%q}}]}}]}]}`,
+		oldID, time.Now().Unix(), newID, oldID)
+	if st := c.post(notice); st != 200 {
+		t.Fatalf("notice: status %d", st)
+	}
+	if n := c.count(`SELECT count(*) FROM customers c JOIN orders o ON o.customer_id = c.id
+		WHERE c.wa_id = $1 AND c.user_id = $1 AND o.status = 'pending_payment'`, newID); n != 1 {
+		t.Errorf("%d unpaid orders under the new BSUID, want 1", n)
+	}
+}

@@ -18,6 +18,11 @@ const helpText = `Hi! Tap "View items" to browse, or type for example "buy TSHIR
 
 // respond answers one message and says what it did, for processed_messages.
 func (c *Conversation) respond(ctx context.Context, m whatsapp.InboundMessage) (string, error) {
+	if m.Kind() == whatsapp.KindIdentityChange {
+		// Meta's notice, not the customer talking: nothing to answer, and
+		// it applies however late it comes.
+		return m.System.Type, c.Orders.ChangeIdentity(ctx, identityChange(m))
+	}
 	to := m.ReplyTo()
 	if to == "" {
 		// A system message with no sender: nobody to answer.
@@ -62,6 +67,15 @@ func (c *Conversation) respond(ctx context.Context, m whatsapp.InboundMessage) (
 		return "catalogue", c.catalogue(ctx, to, 0, "")
 	}
 	return "help", c.reply(ctx, to, whatsapp.Text("I can only read text and taps for now. "+helpText))
+}
+
+// identityChange reads a system message: the old number is the sender's.
+func identityChange(m whatsapp.InboundMessage) orders.IdentityChange {
+	ch := orders.IdentityChange{OldUserID: m.System.PreviousUserID, NewUserID: m.System.UserID}
+	if m.System.Type == "user_changed_number" {
+		ch.OldWaID, ch.NewWaID = m.From, m.System.WaID
+	}
+	return ch
 }
 
 // cartLines reads a catalogue cart. Its item_price is the client's claim and

@@ -161,13 +161,16 @@ type (
 		MessageID string `json:"message_id"`
 		Emoji     string `json:"emoji"`
 	}
-	// System is a customer's new identity: user_changed_number (new WaID) or
-	// user_changed_user_id (new UserID). Its value carries no contacts.
+	// System is a customer's new identity: user_changed_number (new WaID;
+	// the message's From is the old number) or user_changed_user_id (new
+	// UserID, no phone number). Both report the BSUID it replaces (Meta's
+	// changelog, August 2026). Its value carries no contacts.
 	System struct {
-		Body   string `json:"body"`
-		Type   string `json:"type"`
-		WaID   string `json:"wa_id"`
-		UserID string `json:"user_id"`
+		Body           string `json:"body"`
+		Type           string `json:"type"`
+		WaID           string `json:"wa_id"`
+		UserID         string `json:"user_id"`
+		PreviousUserID string `json:"previous_user_id"`
 	}
 	// Unsupported names what the Cloud API could not pass on (poll_creation,
 	// gif, …); the message's Errors say why (131051, 131060).
@@ -338,6 +341,7 @@ const (
 	KindQuickReply     Kind = "quick_reply" // a template's quick-reply button
 	KindOrder          Kind = "order"
 	KindProductInquiry Kind = "product_inquiry" // sent from a product's "Message business"
+	KindIdentityChange Kind = "identity_change" // a system message: new phone number or BSUID
 	KindOther          Kind = "other"
 )
 
@@ -354,6 +358,9 @@ func (m *Message) Kind() Kind {
 		return KindText
 	case m.Type == "button" && m.Button != nil:
 		return KindQuickReply
+	case m.Type == "system" && m.System != nil &&
+		(m.System.Type == "user_changed_number" || m.System.Type == "user_changed_user_id"):
+		return KindIdentityChange
 	case m.Type == "interactive" && m.Interactive != nil:
 		switch it := m.Interactive; {
 		case it.Type == "list_reply" && it.ListReply != nil:

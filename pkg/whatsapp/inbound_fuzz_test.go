@@ -84,6 +84,8 @@ func checkKind(t *testing.T, m *Message) {
 		ok = m.Interactive != nil && m.Interactive.ButtonReply != nil
 	case KindProductInquiry:
 		ok = m.Context != nil && m.Context.ReferredProduct != nil
+	case KindIdentityChange:
+		ok = m.System != nil
 	case KindOther:
 	default:
 		ok = false
