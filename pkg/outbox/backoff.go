@@ -20,11 +20,13 @@ const (
 
 // Defaults for the Outbox's zero fields.
 const (
-	// DefaultMaxAttempts: with the delays above, 12 attempts span about
-	// 2.5 hours of transient failures (5 s, 10 s, … 43 min, 1 h). Raise it
-	// to ride out longer outages (each extra attempt adds an hour); the
-	// cleanup schedule's period adds to every delay.
-	DefaultMaxAttempts = 12
+	// DefaultMaxAttempts: with the delays above, 36 attempts span about a
+	// day of transient failures (5 s, 10 s, … 43 min, then hourly; 20–26 h
+	// with the jitter), so a Graph API outage of a day loses no order
+	// confirmation. Past a day the customer's 24-hour window has usually
+	// closed anyway, and the message goes out as its template. The cleanup
+	// schedule's period adds to every delay.
+	DefaultMaxAttempts = 36
 	// DefaultLease outlasts one send (DefaultSendTimeout) plus recording
 	// its result several times over, so a live sender never loses its
 	// lease; a dead one holds the row for at most this long.

@@ -242,6 +242,20 @@ func TestConcurrentDeliverSendsOnce(t *testing.T) {
 	}
 }
 
+// The default number of attempts rides out a day-long Graph API outage,
+// whatever the jitter draws.
+func TestDefaultAttemptsSpanADay(t *testing.T) {
+	for _, r := range []float64{0, 0.999} {
+		var span time.Duration
+		for n := 1; n < DefaultMaxAttempts; n++ {
+			span += backoff(n, transientBase, r)
+		}
+		if span < 19*time.Hour || span > 27*time.Hour {
+			t.Errorf("with jitter %v, %d attempts span %s; want about a day", r, DefaultMaxAttempts, span)
+		}
+	}
+}
+
 func TestBackoffGrowsToTheCap(t *testing.T) {
 	for _, r := range []float64{0, 0.5, 0.999} {
 		prev := time.Duration(0)
