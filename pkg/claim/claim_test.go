@@ -1,6 +1,8 @@
 package claim
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,5 +52,47 @@ func TestReleaseLeavesAnotherHoldersClaim(t *testing.T) {
 	release() // the first holder finishes late
 	if n := rdb.Exists(t.Context(), "evt:2").Val(); n != 1 {
 		t.Errorf("a late release deleted another holder's claim")
+	}
+}
+
+func TestOnceDoesTheWorkOnceAndGivesTheClaimBackOnFailure(t *testing.T) {
+	c := New(testenv.Redis(t), time.Minute)
+	ctx := t.Context()
+	var finished, runs atomic.Int32
+	done := func(context.Context) (bool, error) { return finished.Load() > 0, nil }
+	work := func(context.Context) error {
+		runs.Add(1)
+		finished.Store(1)
+		return nil
+	}
+	failing := func(context.Context) error { return errors.New("Postgres is down") }
+
+	if err := c.Once(ctx, "k", done, failing); err == nil {
+		t.Fatal("a failed work returned nil")
+	}
+	// The failure gave the claim back: the retry works at once.
+	holding := make(chan struct{})
+	proceed := make(chan struct{})
+	result := make(chan error)
+	go func() {
+		result <- c.Once(ctx, "k", done, func(ctx context.Context) error {
+			close(holding)
+			<-proceed
+			return work(ctx)
+		})
+	}()
+	<-holding
+	if err := c.Once(ctx, "k", done, work); !errors.Is(err, ErrHeld) {
+		t.Errorf("a copy while the first is at work: %v, want ErrHeld", err)
+	}
+	close(proceed)
+	if err := <-result; err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if err := c.Once(ctx, "k", done, work); err != nil {
+		t.Errorf("a copy after the work is done: %v, want nil", err)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("work ran %d times, want 1", n)
 	}
 }

@@ -115,39 +115,31 @@ func (c *Conversation) bySender(ctx context.Context, messages []whatsapp.Inbound
 	return first
 }
 
-// handle takes the message's claim, skips it when it is done, answers it
-// and records it as done. The claim is given back only on failure.
-func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) (err error) {
+// handle answers a message once and records it as done (claim.Once).
+func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) error {
 	if !usableID(m.ID) {
 		// It could never be recorded as done: acknowledged, not retried for a week.
 		c.Log.WarnContext(ctx, "message with an unusable id ignored", slog.Int("id_bytes", len(m.ID)))
 		return nil
 	}
-	release, ok, err := c.Claims.Take(ctx, "claim:wa:"+m.ID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		// Another copy is at work, or finished within its lease.
+	done := func(ctx context.Context) (bool, error) { return c.done(ctx, m.ID) }
+	err := c.Claims.Once(ctx, "claim:wa:"+m.ID, done, func(ctx context.Context) error {
+		// A copy may have finished after this one's claim was lost (Redis
+		// restarted, lease expired).
 		if done, err := c.done(ctx, m.ID); err != nil || done {
 			return err
 		}
+		outcome, err := c.respond(ctx, m)
+		if err != nil {
+			return err
+		}
+		_, err = c.DB.Exec(ctx, `INSERT INTO processed_messages (wa_message_id, outcome) VALUES ($1, $2)
+			ON CONFLICT (wa_message_id) DO NOTHING`, m.ID, outcome)
+		return err
+	})
+	if errors.Is(err, claim.ErrHeld) {
 		return ErrInFlight
 	}
-	defer func() {
-		if err != nil {
-			release()
-		}
-	}()
-	if done, err := c.done(ctx, m.ID); err != nil || done {
-		return err
-	}
-	outcome, err := c.respond(ctx, m)
-	if err != nil {
-		return err
-	}
-	_, err = c.DB.Exec(ctx, `INSERT INTO processed_messages (wa_message_id, outcome) VALUES ($1, $2)
-		ON CONFLICT (wa_message_id) DO NOTHING`, m.ID, outcome)
 	return err
 }
 

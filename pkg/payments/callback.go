@@ -80,24 +80,13 @@ func (c *Callback) serve(w http.ResponseWriter, r *http.Request) error {
 
 // apply applies the event under its claim, which is given back only when
 // applying failed.
-func (c *Callback) apply(ctx context.Context, e Event) (err error) {
-	release, ok, err := c.claims.Take(ctx, "claim:stripe:"+e.ID)
-	if err != nil {
-		return err // Redis down: 5xx, Stripe retries
-	}
-	if !ok {
-		// Another copy is at work, or finished within its lease.
-		if done, err := c.applier.Applied(ctx, e.ID); err != nil || done {
-			return err
-		}
-		// If that copy fails, this one's retry (Stripe's next) finds the
+func (c *Callback) apply(ctx context.Context, e Event) error {
+	applied := func(ctx context.Context) (bool, error) { return c.applier.Applied(ctx, e.ID) }
+	err := c.claims.Once(ctx, "claim:stripe:"+e.ID, applied, func(ctx context.Context) error { return c.applier.Apply(ctx, e) })
+	if errors.Is(err, claim.ErrHeld) {
+		// If the holder fails, this copy's retry (Stripe's next) finds the
 		// work undone and does it.
 		return httpx.Errorf(http.StatusConflict, "event is being processed")
 	}
-	defer func() {
-		if err != nil {
-			release()
-		}
-	}()
-	return c.applier.Apply(ctx, e)
+	return err // Redis down and transient failures: 5xx, Stripe retries
 }

@@ -1,0 +1,36 @@
+package claim
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrHeld means another copy holds the claim and has not finished the work:
+// the caller answers so that the sender delivers again later.
+var ErrHeld = errors.New("claim: another copy is at work")
+
+// Once does work for key at most once at a time, and not at all once done
+// says it is finished (the Postgres record written with the effect, which
+// outlives the claim). A copy that finds the claim taken asks done: the
+// holder may have finished within its lease (nil) or still be at work
+// (ErrHeld). The claim is given back only when work fails, so the sender's
+// retry can do it; after success it runs out by itself.
+func (c *Claims) Once(ctx context.Context, key string, done func(context.Context) (bool, error), work func(context.Context) error) (err error) {
+	release, ok, err := c.Take(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		finished, err := done(ctx)
+		if err != nil || finished {
+			return err
+		}
+		return ErrHeld
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	return work(ctx)
+}
