@@ -1,6 +1,7 @@
 // Package cleanup is the shop's self-healing run, scheduled every minute:
-// it returns lapsed holds nobody can pay any more, retries the outbox, and
-// makes Redis agree with Postgres again.
+// it returns lapsed holds nobody can pay any more, retries the outbox,
+// makes Redis agree with Postgres again, and deletes the records of
+// deliveries too old to come again.
 //
 // A run is bounded by its deadline (DefaultTimeout, under the 30 s a
 // Netlify scheduled function has) and by per-step limits, and leaves what
@@ -69,6 +70,7 @@ type Report struct {
 	Outbox    outbox.Report             `json:"outbox"`
 	OutboxDue int                       `json:"outbox_due,omitempty"` // dry run: messages due
 	Reconcile inventory.ReconcileResult `json:"reconcile"`
+	Pruned    PruneReport               `json:"pruned"`
 	Skipped   []string                  `json:"skipped,omitempty"` // steps the deadline left to the next run
 	Errors    []string                  `json:"errors,omitempty"`
 	TookMS    int64                     `json:"took_ms"`
@@ -118,6 +120,8 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 		rep.Reconcile, err = r.reconcile(ctx)
 		failed("reconcile", err)
 	}
+	rep.Pruned, err = r.prune(ctx)
+	failed("prune", err)
 	return r.finish(ctx, rep, start, errors.Join(errs...))
 }
 
@@ -147,12 +151,12 @@ func (r *Runner) finish(ctx context.Context, rep Report, start time.Time, err er
 		for _, e := range unjoin(err) {
 			rep.Errors = append(rep.Errors, e.Error())
 		}
-	case len(rep.Skipped) > 0 || rep.Lapsed.Stopped || rep.Outbox.Stopped:
+	case len(rep.Skipped) > 0 || rep.Lapsed.Stopped || rep.Outbox.Stopped || rep.Pruned.Stopped:
 		level = slog.LevelWarn // work left for the next run
 	}
 	r.Log.LogAttrs(context.WithoutCancel(ctx), level, "cleanup run", slog.Bool("dry_run", rep.DryRun),
 		slog.Any("lapsed", rep.Lapsed), slog.Any("outbox", rep.Outbox), slog.Int("outbox_due", rep.OutboxDue),
-		slog.Any("reconcile", rep.Reconcile), slog.Any("skipped", rep.Skipped), slog.Any("errors", rep.Errors),
+		slog.Any("reconcile", rep.Reconcile), slog.Any("pruned", rep.Pruned), slog.Any("skipped", rep.Skipped), slog.Any("errors", rep.Errors),
 		slog.Int64("took_ms", rep.TookMS))
 	return rep, err
 }
@@ -165,8 +169,8 @@ func unjoin(err error) []error {
 }
 
 // dryRun counts what a run would take on, writing nothing: lapsed orders by
-// lane (the conditions orders.ExpireLapsed selects by), due messages, and
-// reconcile's findings.
+// lane (the conditions orders.ExpireLapsed selects by), due messages,
+// reconcile's findings and the delivery records past Retention.
 func (r *Runner) dryRun(ctx context.Context) (Report, error) {
 	var rep Report
 	err := r.DB.QueryRow(ctx, `SELECT count(*) FILTER (WHERE checkout_session_id IS NULL),
@@ -188,6 +192,9 @@ func (r *Runner) dryRun(ctx context.Context) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("count due messages: %w", err)
 	}
-	rep.Reconcile, err = r.reconcile(ctx)
+	if rep.Reconcile, err = r.reconcile(ctx); err != nil {
+		return rep, err
+	}
+	rep.Pruned, err = r.prune(ctx)
 	return rep, err
 }
