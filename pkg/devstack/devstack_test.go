@@ -15,18 +15,8 @@ import (
 // The stack's whole life: start, survive restarts (as the fault tests need),
 // start again from its state file, stop.
 func TestStackLifecycle(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts real servers")
-	}
-	if _, err := postgresBinDir(); err != nil && os.Getenv("CI") != "true" {
-		t.Skip(err)
-	}
 	dir := t.TempDir()
-	stack, err := Up(dir)
-	if err != nil {
-		t.Fatalf("Up: %v", err)
-	}
-	t.Cleanup(func() { _ = stack.Down() })
+	stack := up(t, dir)
 	ctx := t.Context()
 	env := stack.Env()
 
@@ -65,18 +55,8 @@ func TestStackLifecycle(t *testing.T) {
 // listener) comes up on new ones instead of failing or, worse, handing out
 // a URL that reaches someone else's server.
 func TestUpMovesOffTakenPorts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts real servers")
-	}
-	if _, err := postgresBinDir(); err != nil && os.Getenv("CI") != "true" {
-		t.Skip(err)
-	}
 	dir := t.TempDir()
-	stack, err := Up(dir)
-	if err != nil {
-		t.Fatalf("Up: %v", err)
-	}
-	t.Cleanup(func() { _ = stack.Down() })
+	stack := up(t, dir)
 	if err := stack.Down(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +104,23 @@ func occupy(t *testing.T, port int) int {
 		}
 	}()
 	return port
+}
+
+// up starts a stack in dir for the test, and stops it after.
+func up(t *testing.T, dir string) *Stack {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts real servers")
+	}
+	if _, err := postgresBinDir(); err != nil && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	stack, err := Up(dir)
+	if err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	t.Cleanup(func() { _ = stack.Down() })
+	return stack
 }
 
 func execSQL(t *testing.T, url, sql string) {
