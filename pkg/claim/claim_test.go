@@ -81,7 +81,13 @@ func TestOnceDoesTheWorkOnceAndGivesTheClaimBackOnFailure(t *testing.T) {
 			return work(ctx)
 		})
 	}()
-	<-holding
+	select {
+	case <-holding:
+	case err := <-result:
+		t.Fatalf("the retry did not get the claim back: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the retry never started its work")
+	}
 	if err := c.Once(ctx, "k", done, work); !errors.Is(err, ErrHeld) {
 		t.Errorf("a copy while the first is at work: %v, want ErrHeld", err)
 	}

@@ -120,8 +120,12 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 		rep.Reconcile, err = r.reconcile(ctx)
 		failed("reconcile", err)
 	}
-	rep.Pruned, err = r.prune(ctx)
-	failed("prune", err)
+	if deadline, _ := ctx.Deadline(); time.Until(deadline) < pruneTime {
+		rep.Skipped = append(rep.Skipped, "prune")
+	} else {
+		rep.Pruned, err = r.prune(ctx)
+		failed("prune", err)
+	}
 	return r.finish(ctx, rep, start, errors.Join(errs...))
 }
 

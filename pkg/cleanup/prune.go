@@ -16,7 +16,7 @@ const (
 	// pruneBatch bounds one DELETE, so it holds its locks briefly and the
 	// run can stop at its deadline between batches.
 	pruneBatch = 5000
-	// pruneTime is the least time left worth starting a batch in.
+	// pruneTime is the least time left worth starting another batch in.
 	pruneTime = time.Second
 )
 
@@ -49,10 +49,6 @@ func (r *Runner) prune(ctx context.Context) (PruneReport, error) {
 			continue
 		}
 		for {
-			if deadline, _ := ctx.Deadline(); time.Until(deadline) < pruneTime {
-				rep.Stopped = true
-				return rep, nil
-			}
 			tag, err := r.DB.Exec(ctx, `DELETE FROM `+t.table+` WHERE `+t.key+` IN (
 				SELECT `+t.key+` FROM `+t.table+` WHERE processed_at < $1
 				ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, pruneBatch)
@@ -62,6 +58,10 @@ func (r *Runner) prune(ctx context.Context) (PruneReport, error) {
 			*counts[i] += tag.RowsAffected()
 			if tag.RowsAffected() < pruneBatch {
 				break
+			}
+			if deadline, _ := ctx.Deadline(); time.Until(deadline) < pruneTime {
+				rep.Stopped = true // more may be left
+				return rep, nil
 			}
 		}
 	}

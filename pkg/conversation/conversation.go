@@ -126,7 +126,7 @@ func (c *Conversation) handle(ctx context.Context, m whatsapp.InboundMessage) er
 	err := c.Claims.Once(ctx, "claim:wa:"+m.ID, done, func(ctx context.Context) error {
 		// A copy may have finished after this one's claim was lost (Redis
 		// restarted, lease expired).
-		if done, err := c.done(ctx, m.ID); err != nil || done {
+		if finished, err := done(ctx); err != nil || finished {
 			return err
 		}
 		outcome, err := c.respond(ctx, m)

@@ -71,7 +71,9 @@ func (c *Conversation) respond(ctx context.Context, m whatsapp.InboundMessage) (
 
 // identityChange reads a system message: the old number is the sender's.
 func identityChange(m whatsapp.InboundMessage) orders.IdentityChange {
-	ch := orders.IdentityChange{OldUserID: m.System.PreviousUserID, NewUserID: m.System.UserID}
+	// Notices older than Meta's August 2026 change carry the old BSUID only
+	// as the sender's.
+	ch := orders.IdentityChange{OldUserID: cmp.Or(m.System.PreviousUserID, m.FromUserID), NewUserID: m.System.UserID}
 	if m.System.Type == "user_changed_number" {
 		ch.OldWaID, ch.NewWaID = m.From, m.System.WaID
 	}

@@ -80,7 +80,13 @@ func (r *Redis) ours() error {
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(reply, []byte("\r\n"+r.Dir+"\r\n")) {
+	// Redis reports its directory with symlinks resolved (macOS's /var is
+	// /private/var, say).
+	dir := r.Dir
+	if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = resolved
+	}
+	if !bytes.Contains(reply, []byte("\r\n"+dir+"\r\n")) {
 		return fmt.Errorf("port %d: %w", r.Port, errPortTaken)
 	}
 	return nil
@@ -132,7 +138,9 @@ func (r *Redis) command(args ...string) ([]byte, error) {
 	if _, err := conn.Write([]byte(b.String())); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, 512)
+	// Replies here are short (a status, or CONFIG GET's two strings); one
+	// read of up to 4 KiB gets them whole on loopback.
+	buf := make([]byte, 4096)
 	n, err := conn.Read(buf)
 	return buf[:n], err
 }

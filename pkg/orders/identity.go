@@ -2,8 +2,10 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wa-shop/shop/pkg/outbox"
@@ -17,27 +19,26 @@ type IdentityChange struct {
 	OldUserID, NewUserID string
 }
 
-// ChangeIdentity follows a customer to their new address. Their row takes
-// it, so their unpaid order and history stay theirs when they write from
-// it, and messages still queued for the old address go to the new one.
-// Customers known only by a BSUID are addressed by it (their wa_id holds
-// it), so a new BSUID moves them the way a new number does. Applying the
-// same change twice changes nothing.
+// ChangeIdentity follows a customer to their new address, so their orders
+// stay theirs when they write from it, and messages still queued for the old
+// address go to the new one. Customers known only by a BSUID are addressed
+// by it (their wa_id holds it), so a new BSUID moves them the way a new
+// number does. Applying the same change twice changes nothing.
 func (s *Service) ChangeIdentity(ctx context.Context, ch IdentityChange) error {
-	var moves [][2]string
-	for _, m := range [][2]string{{ch.OldWaID, ch.NewWaID}, {ch.OldUserID, ch.NewUserID}} {
-		if m[0] != "" && m[1] != "" && m[0] != m[1] {
-			moves = append(moves, m)
-		}
-	}
 	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		for _, m := range moves {
-			// If the customer already wrote from the new address, that row
-			// stays theirs too: the BSUID set below ties the two together.
-			if _, err := tx.Exec(ctx, `UPDATE customers SET wa_id = $2, updated_at = now()
-				WHERE wa_id = $1 AND NOT EXISTS (SELECT 1 FROM customers WHERE wa_id = $2)`, m[0], m[1]); err != nil {
+		var moved []string // as text: the pool's exec mode cannot encode []uuid.UUID
+		for _, m := range [][2]string{{ch.OldWaID, ch.NewWaID}, {ch.OldUserID, ch.NewUserID}} {
+			if m[0] == "" || m[1] == "" || m[0] == m[1] {
+				continue
+			}
+			id, err := moveCustomer(ctx, tx, m[0], m[1])
+			if err != nil {
 				return err
 			}
+			if id == uuid.Nil {
+				continue // nobody is addressed by the old one
+			}
+			moved = append(moved, id.String())
 			if _, err := outbox.Reroute(ctx, tx, m[0], m[1]); err != nil {
 				return err
 			}
@@ -46,12 +47,41 @@ func (s *Service) ChangeIdentity(ctx context.Context, ch IdentityChange) error {
 			return nil
 		}
 		_, err := tx.Exec(ctx, `UPDATE customers SET user_id = $1, updated_at = now()
-			WHERE ((user_id = $2 AND $2 <> '') OR wa_id = ANY($3)) AND user_id IS DISTINCT FROM $1`,
-			ch.NewUserID, ch.OldUserID, []string{ch.NewWaID, ch.OldWaID, ch.NewUserID})
+			WHERE (id = ANY($2::uuid[]) OR (user_id = $3 AND $3 <> '')) AND user_id IS DISTINCT FROM $1`,
+			ch.NewUserID, moved, ch.OldUserID)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("change customer identity: %w", err)
 	}
 	return nil
+}
+
+// moveCustomer gives the customer addressed as from the address to and
+// returns their row, or uuid.Nil when no customer had that address. When
+// the customer already wrote from the new address (their notice and first
+// message can arrive together), that row takes over their orders, except
+// an unpaid one when it has its own: that one stays behind and lapses, as
+// a customer has one unpaid order at most.
+func moveCustomer(ctx context.Context, tx pgx.Tx, from, to string) (uuid.UUID, error) {
+	var oldID, newID uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT id FROM customers WHERE wa_id = $1 FOR UPDATE`, from).Scan(&oldID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, nil
+	}
+	if err != nil {
+		return uuid.Nil, err
+	}
+	err = tx.QueryRow(ctx, `SELECT id FROM customers WHERE wa_id = $1 FOR UPDATE`, to).Scan(&newID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		_, err = tx.Exec(ctx, `UPDATE customers SET wa_id = $2, updated_at = now() WHERE id = $1`, oldID, to)
+		return oldID, err
+	}
+	if err != nil {
+		return uuid.Nil, err
+	}
+	_, err = tx.Exec(ctx, `UPDATE orders SET customer_id = $2, updated_at = now()
+		WHERE customer_id = $1 AND (status <> 'pending_payment'
+			OR NOT EXISTS (SELECT 1 FROM orders WHERE customer_id = $2 AND status = 'pending_payment'))`, oldID, newID)
+	return newID, err
 }

@@ -1,6 +1,7 @@
 // Command cleanup-reservations runs the cleanup the scheduled function runs
-// (lapsed holds, the outbox retry, Redis reconciled with Postgres) once, for
-// cron, a systemd timer or a VPS without Netlify's scheduler:
+// (lapsed holds, the outbox retry, Redis reconciled with Postgres, delivery
+// records older than 8 days deleted) once, for cron, a systemd timer or a
+// VPS without Netlify's scheduler:
 //
 //	go run ./scripts/cleanup-reservations [-dry-run] [-json] [-timeout 25s]
 //
@@ -120,7 +121,13 @@ func summarise(w io.Writer, rep cleanup.Report) {
 		fmt.Fprintf(w, "Reconcile: %d SKUs checked, %d drifted by %d units; %d holds restored, %d phantom holds and %d orphans dropped, %d orphans waiting.\n",
 			c.SKUs, c.Drifted, c.DriftUnits, c.Restored, c.Phantoms, c.OrphansDropped, c.OrphansWaiting)
 	}
-	if l.Stopped || o.Stopped || len(rep.Skipped) > 0 {
+	verb := "deleted"
+	if rep.DryRun {
+		verb = "to delete"
+	}
+	fmt.Fprintf(w, "Delivery records older than %d days: %d WhatsApp messages and %d Stripe events %s.\n",
+		int(cleanup.Retention.Hours()/24), rep.Pruned.Messages, rep.Pruned.Events, verb)
+	if l.Stopped || o.Stopped || rep.Pruned.Stopped || len(rep.Skipped) > 0 {
 		fmt.Fprintln(w, "Work is left for the next run.")
 	}
 	fmt.Fprintf(w, "Took %d ms.\n", rep.TookMS)

@@ -72,7 +72,8 @@ func TestTheRunIsReportedInWords(t *testing.T) {
 			t.Fatalf("run: %v\n%s", err, logs.String())
 		}
 	}
-	for _, want := range []string{"Lapsed holds: 0 expired", "Outbox: 0 sent", "Reconcile: 1 SKUs checked, 0 drifted", "Took "} {
+	for _, want := range []string{"Lapsed holds: 0 expired", "Outbox: 0 sent", "Reconcile: 1 SKUs checked, 0 drifted",
+		"Delivery records older than 8 days: 0 WhatsApp messages and 0 Stripe events deleted.", "Took "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
