@@ -289,4 +289,9 @@ func TestAResumeThatLosesToCleanup(t *testing.T) {
 	if s := h.stripe.Sessions(); len(s) != 1 || s[0].Status != "expired" {
 		t.Errorf("sessions: %+v", s)
 	}
+	// Not even queued: a queued link could be picked up by a sender before
+	// it was withdrawn.
+	if n := h.count(t, `SELECT count(*) FROM outbox WHERE order_id = $1`, o.ID); n != 0 {
+		t.Errorf("%d messages queued for the expired order, want none", n)
+	}
 }

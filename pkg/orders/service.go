@@ -176,7 +176,9 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 		return nil
 	})
 	if o.WaID != "" {
-		if err := outbox.QueueEnqueue(b, s.paymentLink(o, session.URL), &queued); err != nil {
+		// Only if the order took the session: a link to a cancelled order
+		// is never queued, so no sender can pick it up.
+		if err := outbox.QueueEnqueueWhile(b, s.paymentLink(o, session.URL), StatusPendingPayment, &queued); err != nil {
 			return nil, err
 		}
 	}

@@ -147,24 +147,46 @@ func (m Message) fallback() *string {
 // a concurrent transaction queued it first, and so sends it. It is for
 // order messages only: without an order, a row cannot be found again.
 func QueueEnqueue(b *pgx.Batch, m Message, id *uuid.UUID) error {
+	return queueEnqueue(b, m, "", id)
+}
+
+// QueueEnqueueWhile is QueueEnqueue for a message owed only if its order
+// has orderStatus when the batch reaches it: queued after a conditional
+// update in the same batch, it is queued only if that update took (the
+// update holds the order's row lock until the batch commits). *id is then
+// uuid.Nil unless the order already had such a message.
+func QueueEnqueueWhile(b *pgx.Batch, m Message, orderStatus string, id *uuid.UUID) error {
+	if orderStatus == "" {
+		return fmt.Errorf("enqueue %s: an order status is required", m.Kind)
+	}
+	return queueEnqueue(b, m, orderStatus, id)
+}
+
+func queueEnqueue(b *pgx.Batch, m Message, orderStatus string, id *uuid.UUID) error {
 	if err := m.validate(); err != nil {
 		return err
 	}
 	if m.OrderID == nil {
 		return fmt.Errorf("enqueue %s in a batch: an order is required", m.Kind)
 	}
+	source := `VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)`
+	args := []any{m.OrderID, m.Kind, m.Recipient, string(m.Payload), m.fallback()}
+	if orderStatus != "" {
+		source = `SELECT $1, $2, $3, $4::jsonb, $5::jsonb
+			WHERE EXISTS (SELECT 1 FROM orders WHERE id = $1 AND status = $6)`
+		args = append(args, orderStatus)
+	}
 	b.Queue(`
 		WITH queued AS (
 			INSERT INTO outbox (order_id, kind, recipient, payload, fallback)
-			VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)
+			`+source+`
 			ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING
 			RETURNING id
 		)
 		SELECT id FROM queued
 		UNION ALL
 		SELECT id FROM outbox WHERE order_id = $1 AND kind = $2
-		LIMIT 1`,
-		m.OrderID, m.Kind, m.Recipient, string(m.Payload), m.fallback()).
+		LIMIT 1`, args...).
 		QueryRow(func(row pgx.Row) error {
 			err := row.Scan(id)
 			if errors.Is(err, pgx.ErrNoRows) {
