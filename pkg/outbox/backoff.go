@@ -27,6 +27,10 @@ const (
 	// closed anyway, and the message goes out as its template. The cleanup
 	// schedule's period adds to every delay.
 	DefaultMaxAttempts = 36
+	// DefaultMaxAge bounds the same from the other side: a provider that
+	// keeps answering "retry after a day" (Retry-After is honoured up to
+	// maxRetryAfter) would otherwise stretch 36 attempts over weeks.
+	DefaultMaxAge = 48 * time.Hour
 	// DefaultLease outlasts one send (DefaultSendTimeout) plus recording
 	// its result several times over, so a live sender never loses its
 	// lease; a dead one holds the row for at most this long.

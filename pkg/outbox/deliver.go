@@ -28,6 +28,9 @@ type Outbox struct {
 	// MaxAttempts is how many sends may fail before the row is failed;
 	// DefaultMaxAttempts when zero.
 	MaxAttempts int
+	// MaxAge is how long after it was queued a message may still be tried;
+	// DefaultMaxAge when zero.
+	MaxAge time.Duration
 	// Lease is how long a taken row belongs to its sender; DefaultLease
 	// when zero. It must outlast SendTimeout plus recording the result.
 	Lease time.Duration
@@ -44,6 +47,7 @@ type leased struct {
 	payload   []byte
 	fallback  []byte
 	attempts  int
+	age       time.Duration // since it was queued, on Postgres's clock like created_at
 }
 
 // Deliver sends the message with the given id if it is pending, due and not
@@ -70,17 +74,19 @@ func (o *Outbox) Deliver(ctx context.Context, id uuid.UUID) (Outcome, error) {
 // second, which then matches nothing. No transaction stays open after it.
 func (o *Outbox) take(ctx context.Context, id uuid.UUID, now time.Time) (leased, bool, error) {
 	r := leased{id: id}
+	var ageSeconds float64
 	err := o.DB.QueryRow(ctx, `
 		UPDATE outbox
 		SET lease_until = $3::timestamptz, attempts = attempts + 1, updated_at = $2::timestamptz
 		WHERE id = $1 AND status = 'pending'
 		  AND (attempts = 0 OR next_attempt_at <= $2::timestamptz)
 		  AND (lease_until IS NULL OR lease_until <= $2::timestamptz)
-		RETURNING order_id, kind, recipient, payload, fallback, attempts`,
-		id, now, now.Add(o.lease())).Scan(&r.orderID, &r.kind, &r.recipient, &r.payload, &r.fallback, &r.attempts)
+		RETURNING order_id, kind, recipient, payload, fallback, attempts, extract(epoch FROM now() - created_at)`,
+		id, now, now.Add(o.lease())).Scan(&r.orderID, &r.kind, &r.recipient, &r.payload, &r.fallback, &r.attempts, &ageSeconds)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, false, nil
 	}
+	r.age = time.Duration(ageSeconds * float64(time.Second))
 	if err != nil {
 		return r, false, fmt.Errorf("lease outbox %s: %w", id, err)
 	}
@@ -112,8 +118,9 @@ func (o *Outbox) send(ctx context.Context, r leased) (Outcome, error) {
 	switch {
 	case permanent:
 		return o.recordFailed(rctx, r, sendErr.Error(), now)
-	case r.attempts >= o.maxAttempts():
-		return o.recordFailed(rctx, r, fmt.Sprintf("gave up after %d attempts: %v", r.attempts, sendErr), now)
+	case r.attempts >= o.maxAttempts() || r.age >= o.maxAge():
+		return o.recordFailed(rctx, r, fmt.Sprintf("gave up after %d attempts in %s: %v",
+			r.attempts, r.age.Round(time.Minute), sendErr), now)
 	}
 	return o.recordRetry(rctx, r, sendErr, now.Add(retryDelay(r.attempts, rateLimit)), now)
 }
@@ -233,6 +240,13 @@ func (o *Outbox) maxAttempts() int {
 		return o.MaxAttempts
 	}
 	return DefaultMaxAttempts
+}
+
+func (o *Outbox) maxAge() time.Duration {
+	if o.MaxAge > 0 {
+		return o.MaxAge
+	}
+	return DefaultMaxAge
 }
 
 func (o *Outbox) lease() time.Duration {

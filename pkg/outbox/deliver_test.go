@@ -145,6 +145,28 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	}
 }
 
+// A message that keeps being put off (Retry-After of a day, say) is given
+// up when it is older than MaxAge, however few its attempts. Its age is
+// measured on Postgres's clock, which wrote created_at.
+func TestGivesUpPastMaxAge(t *testing.T) {
+	sender := newFakeSender(errUpstream, errUpstream)
+	o, _ := newOutbox(t, sender)
+	id := enqueue(t, o.DB, reply("reply"))
+	if got := deliver(t, o, id); got != Retrying {
+		t.Fatalf("first try = %s, want retrying", got)
+	}
+	if _, err := o.DB.Exec(t.Context(), `UPDATE outbox SET created_at = now() - $2 * interval '1 second',
+		next_attempt_at = now() WHERE id = $1`, id, DefaultMaxAge.Seconds()); err != nil {
+		t.Fatal(err)
+	}
+	if got := deliver(t, o, id); got != Failed {
+		t.Fatalf("try at %s old = %s, want failed", DefaultMaxAge, got)
+	}
+	if r := readRow(t, o.DB, id); r.Attempts != 2 || !strings.Contains(r.LastError, "gave up after 2 attempts in 48h0m0s") {
+		t.Errorf("row = %+v, want failed after 2 attempts in 48h", r)
+	}
+}
+
 // A sender that died holding the lease blocks the row only until the lease
 // runs out; then the row is taken again.
 func TestExpiredLeaseIsTakenAgain(t *testing.T) {
