@@ -9,7 +9,9 @@
 // CATALOG_FEED_URL names another, and POST /orders/{id}/ship) and
 // GET /_dev/standins, where the stand-ins listen. -standins names the file
 // those URLs are also written to (default .dev/local/standins.json, which
-// ./build.sh chat reads).
+// ./build.sh chat reads). The Stripe stand-in's sessions are saved beside
+// it, in stripe-standin.json, so orders made before a restart can still be
+// paid, expired and refunded.
 package main
 
 import (

@@ -85,7 +85,14 @@ type fixture struct {
 // stripe-go's retries build their own client).
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{clock: newClock(), hook: &hook{}}
+	return newFixtureAt(t, newClock())
+}
+
+// newFixtureAt is newFixture on a clock the test already holds, such as the
+// clock of the fixture a restarted one takes over from.
+func newFixtureAt(t *testing.T, c *clock) *fixture {
+	t.Helper()
+	f := &fixture{clock: c, hook: &hook{}}
 	hookSrv := httptest.NewServer(f.hook)
 	t.Cleanup(hookSrv.Close)
 	f.s = New(Options{SecretKey: testKey, WebhookURL: hookSrv.URL, WebhookSecret: testSecret, Now: f.clock.Now})
