@@ -114,13 +114,13 @@ func (r *Runner) Run(ctx context.Context) (Report, error) {
 	failed("outbox", err)
 
 	// Not again after a rebuild, nor with Redis unreachable (reported).
-	if deadline, _ := ctx.Deadline(); epoch != "" && time.Until(deadline) < reconcileTime {
+	if epoch != "" && timeLeft(ctx) < reconcileTime {
 		rep.Skipped = append(rep.Skipped, "reconcile")
 	} else if epoch != "" {
 		rep.Reconcile, err = r.reconcile(ctx)
 		failed("reconcile", err)
 	}
-	if deadline, _ := ctx.Deadline(); time.Until(deadline) < pruneTime {
+	if timeLeft(ctx) < pruneTime {
 		rep.Skipped = append(rep.Skipped, "prune")
 	} else {
 		rep.Pruned, err = r.prune(ctx)
@@ -138,6 +138,12 @@ func lapsedDeadline(ctx context.Context) time.Time {
 		return time.Now().Add(left / 2)
 	}
 	return deadline.Add(-outboxWindow)
+}
+
+// timeLeft is what remains of the run's deadline (Run always sets one).
+func timeLeft(ctx context.Context) time.Duration {
+	deadline, _ := ctx.Deadline()
+	return time.Until(deadline)
 }
 
 func (r *Runner) reconcile(ctx context.Context) (inventory.ReconcileResult, error) {

@@ -59,7 +59,7 @@ func (r *Runner) prune(ctx context.Context) (PruneReport, error) {
 			if tag.RowsAffected() < pruneBatch {
 				break
 			}
-			if deadline, _ := ctx.Deadline(); time.Until(deadline) < pruneTime {
+			if timeLeft(ctx) < pruneTime {
 				rep.Stopped = true // more may be left
 				return rep, nil
 			}
