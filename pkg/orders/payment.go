@@ -112,16 +112,8 @@ func (s *Service) paid(ctx context.Context, e payments.Event, o *Order) error {
 	}
 	// One round trip, one implicit transaction: the stock row of a popular
 	// SKU is locked only as long as that takes, not for a conversation of
-	// statements, and only at its end: the confirmation is queued first.
-	// Queuing it is harmless if the order was already paid (one per order
-	// and kind); each step after runs only if the order was still unpaid.
-	var confirmation uuid.UUID
+	// statements. Each step runs only if the order was still unpaid.
 	b := &pgx.Batch{}
-	if o.WaID != "" {
-		if err := outbox.QueueEnqueue(b, s.confirmation(o), &confirmation); err != nil {
-			return err
-		}
-	}
 	skus, quantities := lineArrays(o.Items)
 	b.Queue(`WITH paid AS (
 			UPDATE orders SET status = 'paid', stock_committed = true, paid_at = now(),
@@ -139,6 +131,15 @@ func (s *Service) paid(ctx context.Context, e payments.Event, o *Order) error {
 		VALUES ($5, $6, $1, CASE WHEN EXISTS (SELECT 1 FROM paid) THEN 'paid' ELSE 'already_settled' END)
 		ON CONFLICT (stripe_event_id) DO NOTHING`,
 		o.ID, e.PaymentIntentID, skus, quantities, e.ID, e.Type)
+	// Queued after, and only while the order is paid: a copy that lost its
+	// claim may have refunded the order meanwhile, and a confirmation must
+	// never follow a refund. Already paid, it finds the one it had.
+	var confirmation uuid.UUID
+	if o.WaID != "" {
+		if err := outbox.QueueEnqueueWhile(b, s.confirmation(o), StatusPaid, &confirmation); err != nil {
+			return err
+		}
+	}
 	err = s.DB.SendBatch(ctx, b).Close()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23514" {
@@ -198,15 +199,30 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 	}
 	refundID, err := s.Checkout.Refund(ctx, e.PaymentIntentID, 0, "refund-out-of-stock-"+o.ID.String(),
 		map[string]string{"order_id": o.ID.String(), "reason": "out_of_stock"})
+	if err != nil && !payments.IsTransient(err) {
+		// Stripe refused for good (the charge was disputed or refunded
+		// already, say): retrying for three days changes nothing.
+		s.Log.ErrorContext(ctx, "stripe refused to refund a paid order without stock; refund it by hand",
+			slog.String("order_id", o.ID.String()), slog.String("stripe_event_id", e.ID), slog.String("error", err.Error()))
+		return s.record(ctx, s.DB, e, &o.ID, "needs_manual_refund")
+	}
 	if err != nil {
 		return fmt.Errorf("refund order %s: %w", o.ID, err)
 	}
 	var notice uuid.UUID
 	err = pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor,
+		tag, err := tx.Exec(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor,
 			payment_intent_id = $2, metadata = metadata || jsonb_build_object('refund_id', $3::text, 'refund_reason', 'out_of_stock'),
-			updated_at = now() WHERE id = $1 AND status NOT IN ('paid', 'refunded')`, o.ID, e.PaymentIntentID, refundID); err != nil {
+			updated_at = now() WHERE id = $1 AND status NOT IN ('paid', 'refunded')`, o.ID, e.PaymentIntentID, refundID)
+		if err != nil {
 			return err
+		}
+		if tag.RowsAffected() == 0 {
+			// Another copy of the event settled the order meanwhile (its
+			// claim lapsed). The money went back all the same: Stripe's
+			// charge.refunded for this refund refunds a paid order like any
+			// other, stock and notice included, so nothing more is said here.
+			return s.record(ctx, tx, e, &o.ID, "settled_meanwhile")
 		}
 		if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
 			WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID); err != nil {
@@ -215,7 +231,6 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 		if err := s.record(ctx, tx, e, &o.ID, "refunded_out_of_stock"); err != nil {
 			return err
 		}
-		var err error
 		if o.WaID != "" {
 			notice, err = outbox.Enqueue(ctx, tx, s.refundNotice(o))
 		}

@@ -14,7 +14,9 @@ import (
 	"github.com/stripe/stripe-go/v79/webhook"
 
 	"github.com/wa-shop/shop/pkg/inventory"
+	"github.com/wa-shop/shop/pkg/payments"
 	"github.com/wa-shop/shop/pkg/standin/graph"
+	"github.com/wa-shop/shop/pkg/standin/stripe"
 )
 
 // paidState is what a paid order leaves behind.
@@ -313,4 +315,91 @@ func TestConfirmationSurvivesAGraphOutage(t *testing.T) {
 	if n := countTemplates(h, "15550301", "order_confirmation"); n != 1 {
 		t.Errorf("%d confirmations after the outage, want 1", n)
 	}
+}
+
+func TestARefundStripeRefusesIsLeftToAPerson(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 2})
+	late, err := h.svc.Create(t.Context(), h.request("wa:refused", "15550108", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Inventory.Release(t.Context(), late.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Create(t.Context(), h.request("wa:took", "15550109", Line{"TEE-M", 2})); err != nil {
+		t.Fatal(err)
+	}
+	h.stripe.Fail(stripe.Failure{Count: 1, Status: 400, Code: "charge_disputed", Message: "This charge is disputed."})
+	res, err := h.stripe.Pay(t.Context(), late.CheckoutID, false)
+	if err != nil || res.WebhookStatus != 200 {
+		t.Fatalf("pay: %v, webhook %d; want 200: retrying cannot help", err, res.WebhookStatus)
+	}
+	outcome := ""
+	if err := h.db.QueryRow(t.Context(), `SELECT outcome FROM processed_events WHERE order_id = $1`, late.ID).Scan(&outcome); err != nil || outcome != "needs_manual_refund" {
+		t.Errorf("event outcome %q (%v), want needs_manual_refund", outcome, err)
+	}
+	if got, _ := get(t.Context(), h.db, late.ID); got.Status == StatusPaid || got.Status == StatusRefunded {
+		t.Errorf("order is %s with no stock and no refund", got.Status)
+	}
+}
+
+// Copies of one event are kept apart by a claim; if a copy's claim lapses
+// mid-work, two copies can run at once. These replay the second copy's
+// view after the first settled the order.
+func TestACopyThatLostItsClaim(t *testing.T) {
+	event := func(o *Order, pi string) payments.Event {
+		return payments.Event{ID: "evt_copy", Type: payments.EventSessionCompleted, Created: time.Now(),
+			SessionID: o.CheckoutID, OrderID: o.ID.String(), PaymentStatus: "paid", PaymentIntentID: pi}
+	}
+	t.Run("sends no confirmation for an order the other copy refunded", func(t *testing.T) {
+		h := newHarness(t, map[string]int{"TEE-M": 5})
+		o, err := h.svc.Create(t.Context(), h.request("wa:copy1", "15550110", Line{"TEE-M", 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, h.db, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor WHERE id = $1`, o.ID)
+		if err := h.svc.paid(t.Context(), event(o, "pi_copy1"), o); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := get(t.Context(), h.db, o.ID); got.Status != StatusRefunded || countTemplates(h, o.WaID, "order_confirmation") != 0 {
+			t.Errorf("status %s with %d confirmations; want refunded and none", got.Status, countTemplates(h, o.WaID, "order_confirmation"))
+		}
+		if n := h.count(t, `SELECT count(*) FROM outbox WHERE order_id = $1 AND kind = $2`, o.ID, KindConfirmation); n != 0 {
+			t.Errorf("%d confirmations queued", n)
+		}
+	})
+	t.Run("tells nothing more of a refund for an order the other copy sold", func(t *testing.T) {
+		h := newHarness(t, map[string]int{"TEE-M": 5})
+		o, err := h.svc.Create(t.Context(), h.request("wa:copy2", "15550111", Line{"TEE-M", 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale := *o
+		res, err := h.stripe.Pay(t.Context(), o.CheckoutID, false)
+		if err != nil || res.WebhookStatus != 200 {
+			t.Fatalf("pay: %v %d", err, res.WebhookStatus)
+		}
+		// The copy that found no stock refunds; the order is paid meanwhile.
+		if err := h.svc.refundUnstocked(t.Context(), event(&stale, *res.Session.PaymentIntent), &stale); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := get(t.Context(), h.db, o.ID)
+		if got.Status != StatusPaid || len(h.stripe.Refunds()) != 1 || countRefundNotices(h, o.WaID) != 0 {
+			t.Errorf("status %s, %d refunds, %d refund notices; want paid (until Stripe reports the refund), 1, 0",
+				got.Status, len(h.stripe.Refunds()), countRefundNotices(h, o.WaID))
+		}
+		if n := h.count(t, `SELECT count(*) FROM outbox WHERE order_id = $1 AND kind = $2`, o.ID, KindRefundNotice); n != 0 {
+			t.Errorf("%d out-of-stock notices queued for a sold order", n)
+		}
+		// Stripe's charge.refunded for that refund settles it as any refund.
+		refund := chargeRefunded("evt_copy_refund", *res.Session.PaymentIntent, o.TotalMinor, o.TotalMinor, time.Now())
+		if st := deliver(t, h, refund, webhookSecret); st != 200 {
+			t.Fatalf("refund event: status %d", st)
+		}
+		want := paidState{Status: StatusRefunded, OnHand: 5, Available: 5,
+			Reservations: map[string]string{"TEE-M": "returned"}, Events: 3, Confirmation: 1}
+		if diff := cmp.Diff(want, h.paidState(t, o, "TEE-M")); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 }

@@ -20,9 +20,15 @@ import (
 // units back on sale; a partial refund is recorded without changing the
 // status. The shop's own refunds (for payments that found no stock) took no
 // stock, so they return none.
+//
+// A refund proves the payment succeeded, so a full refund can overtake the
+// payment's own event (delivered late, or a delayed method still
+// processing). The order is then refunded at once and its hold released:
+// when the payment's event arrives it finds the order refunded and takes
+// no stock and sends no confirmation for money already given back.
 func (s *Service) refunded(ctx context.Context, e payments.Event, o *Order) error {
 	full := e.ChargeAmount > 0 && e.AmountRefunded >= e.ChargeAmount
-	var restock bool
+	var restock, release bool
 	var queued uuid.UUID
 	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
 		if !full {
@@ -37,7 +43,21 @@ func (s *Service) refunded(ctx context.Context, e payments.Event, o *Order) erro
 		err := tx.QueryRow(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor, updated_at = now()
 			WHERE id = $1 AND status = 'paid' RETURNING stock_committed, fulfillment_status`, o.ID).Scan(&committed, &fulfillment)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return s.record(ctx, tx, e, &o.ID, "ignored_"+o.Status)
+			released, err := refundUnpaid(ctx, tx, o, e.PaymentIntentID)
+			if err != nil || !released {
+				if err == nil {
+					err = s.record(ctx, tx, e, &o.ID, "ignored_"+o.Status)
+				}
+				return err
+			}
+			release = true
+			if err := s.record(ctx, tx, e, &o.ID, "refunded_before_payment"); err != nil {
+				return err
+			}
+			if o.WaID != "" {
+				queued, err = outbox.Enqueue(ctx, tx, refundedNotice(o))
+			}
+			return err
 		}
 		if err != nil {
 			return err
@@ -61,8 +81,31 @@ func (s *Service) refunded(ctx context.Context, e payments.Event, o *Order) erro
 	if restock {
 		s.restock(ctx, o)
 	}
+	if release {
+		// The session was paid, so nobody can pay for this stock any more.
+		// If this fails the hold still lapses after its release_after.
+		if _, err := s.Inventory.Release(ctx, o.ID.String()); err != nil {
+			s.Log.WarnContext(ctx, "release refunded order", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+		}
+	}
 	s.deliver(ctx, o, queued)
 	return nil
+}
+
+// refundUnpaid marks refunded an order whose payment's event has not been
+// applied yet, and releases its reservations. It reports false when the
+// order is past that (paid meanwhile, or refunded already).
+func refundUnpaid(ctx context.Context, tx pgx.Tx, o *Order, paymentIntentID string) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor,
+		payment_intent_id = COALESCE(NULLIF($2, ''), payment_intent_id), updated_at = now()
+		WHERE id = $1 AND NOT stock_committed
+		  AND status IN ('pending_payment', 'processing', 'expired', 'cancelled', 'payment_failed')`, o.ID, paymentIntentID)
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, err
+	}
+	_, err = tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
+		WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID)
+	return true, err
 }
 
 // returnStock puts a refunded order's units back in Postgres and marks its

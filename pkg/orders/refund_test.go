@@ -1,7 +1,10 @@
 package orders
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,9 +13,15 @@ import (
 
 // chargeRefunded is a charge.refunded event as Stripe sends it.
 func chargeRefunded(id, paymentIntent string, amount, refunded int64, created time.Time) []byte {
+	return chargeRefundedWith(id, paymentIntent, nil, amount, refunded, created)
+}
+
+// chargeRefundedWith is chargeRefunded for a charge with metadata.
+func chargeRefundedWith(id, paymentIntent string, metadata map[string]string, amount, refunded int64, created time.Time) []byte {
+	md, _ := json.Marshal(metadata)
 	return fmt.Appendf(nil, `{"id":%q,"object":"event","api_version":"2024-06-20","created":%d,"type":"charge.refunded",
-		"data":{"object":{"id":"ch_1","object":"charge","payment_intent":%q,"amount":%d,"amount_refunded":%d,"refunded":%t}}}`,
-		id, created.Unix(), paymentIntent, amount, refunded, refunded == amount)
+		"data":{"object":{"id":"ch_1","object":"charge","payment_intent":%q,"metadata":%s,"amount":%d,"amount_refunded":%d,"refunded":%t}}}`,
+		id, created.Unix(), paymentIntent, md, amount, refunded, refunded == amount)
 }
 
 // paidOrder creates and pays an order of two TEE-M.
@@ -96,4 +105,74 @@ func TestExpiredAfterPaidChangesNothing(t *testing.T) {
 	if got, _ := get(t.Context(), h.db, o.ID); got.Status != StatusPaid || h.available(t, "TEE-M") != 3 {
 		t.Errorf("status %s, available %d; want paid and 3", got.Status, h.available(t, "TEE-M"))
 	}
+}
+
+// A full refund can overtake its payment's event: the payment's delivery
+// failed for a while, or a delayed method is still processing. The order
+// is refunded at once; the payment's event, when it comes, takes no stock
+// and sends no confirmation for money already given back.
+func TestARefundOvertakingItsPayment(t *testing.T) {
+	tests := []struct {
+		name string
+		// refundThenPay refunds the order's payment and then delivers the
+		// payment's event.
+		refundThenPay func(t *testing.T, h *harness, o *Order)
+		events        int // Stripe events recorded for the order
+	}{
+		{"card payment whose event comes late", func(t *testing.T, h *harness, o *Order) {
+			refund := chargeRefundedWith("evt_refund_first", "pi_late", map[string]string{"order_id": o.ID.String()},
+				o.TotalMinor, o.TotalMinor, h.clock.Now())
+			if st := deliver(t, h, refund, webhookSecret); st != 200 {
+				t.Fatalf("refund: status %d", st)
+			}
+			paid := fmt.Appendf(nil, `{"id":"evt_paid_late","object":"event","api_version":"2024-06-20","created":%d,
+				"type":"checkout.session.completed","data":{"object":{"id":%q,"object":"checkout.session",
+				"client_reference_id":%q,"payment_status":"paid","payment_intent":"pi_late","amount_total":%d,"currency":"usd"}}}`,
+				h.clock.Now().Unix(), o.CheckoutID, o.ID, o.TotalMinor)
+			if st := deliver(t, h, paid, webhookSecret); st != 200 {
+				t.Fatalf("payment: status %d", st)
+			}
+		}, 2},
+		{"delayed payment still processing", func(t *testing.T, h *harness, o *Order) {
+			res, err := h.stripe.Pay(t.Context(), o.CheckoutID, true)
+			if err != nil || res.WebhookStatus != 200 {
+				t.Fatalf("pay: %v %d", err, res.WebhookStatus)
+			}
+			refund := chargeRefunded("evt_refund_first", *res.Session.PaymentIntent, o.TotalMinor, o.TotalMinor, h.clock.Now())
+			if st := deliver(t, h, refund, webhookSecret); st != 200 {
+				t.Fatalf("refund: status %d", st)
+			}
+			if _, err := h.stripe.AsyncSucceed(context.Background(), o.CheckoutID); err != nil {
+				t.Fatal(err)
+			}
+		}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, map[string]int{"TEE-M": 5})
+			o, err := h.svc.Create(t.Context(), h.request("wa:overtaken", "15550210", Line{"TEE-M", 2}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.refundThenPay(t, h, o)
+			want := paidState{Status: StatusRefunded, OnHand: 5, Available: 5,
+				Reservations: map[string]string{"TEE-M": "released"}, Events: tt.events}
+			if diff := cmp.Diff(want, h.paidState(t, o, "TEE-M")); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if n := countRefundNotices(h, o.WaID); n != 1 {
+				t.Errorf("%d refund notices, want 1", n)
+			}
+		})
+	}
+}
+
+func countRefundNotices(h *harness, to string) int {
+	n := 0
+	for _, m := range h.graph.Messages(to) {
+		if strings.Contains(string(m.Body), "has been refunded") {
+			n++
+		}
+	}
+	return n
 }

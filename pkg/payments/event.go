@@ -28,7 +28,7 @@ type Event struct {
 	Created time.Time
 	// Checkout session events.
 	SessionID       string
-	OrderID         string // client_reference_id, or metadata.order_id
+	OrderID         string // client_reference_id, or metadata.order_id (a charge's, if it has one)
 	PaymentStatus   string // paid | unpaid | no_payment_required
 	PaymentIntentID string
 	AmountTotal     int64
@@ -77,9 +77,10 @@ type sessionObject struct {
 }
 
 type chargeObject struct {
-	PaymentIntent  json.RawMessage `json:"payment_intent"`
-	Amount         int64           `json:"amount"`
-	AmountRefunded int64           `json:"amount_refunded"`
+	Metadata       map[string]string `json:"metadata"`
+	PaymentIntent  json.RawMessage   `json:"payment_intent"`
+	Amount         int64             `json:"amount"`
+	AmountRefunded int64             `json:"amount_refunded"`
 }
 
 // readEvent pulls the stable fields out of a verified event.
@@ -96,6 +97,9 @@ func readEvent(se stripe.Event) (Event, error) {
 		}
 		e.PaymentIntentID = idOf(c.PaymentIntent)
 		e.ChargeAmount, e.AmountRefunded = c.Amount, c.AmountRefunded
+		// When the charge carries the PaymentIntent's order_id, the order is
+		// found even before its payment's event recorded the PaymentIntent.
+		e.OrderID = c.Metadata["order_id"]
 	default:
 		var s sessionObject
 		if err := json.Unmarshal(se.Data.Raw, &s); err != nil {

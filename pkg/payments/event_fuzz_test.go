@@ -57,7 +57,7 @@ func FuzzReadEvent(f *testing.F) {
 			t.Fatalf("readEvent = %q %q %v, want the event's %q %q %d", e.ID, e.Type, e.Created, se.ID, se.Type, se.Created)
 		}
 		if e.Type == EventChargeRefunded {
-			if e.SessionID != "" || e.OrderID != "" || e.PaymentStatus != "" || e.AmountTotal != 0 || e.Currency != "" {
+			if e.SessionID != "" || e.PaymentStatus != "" || e.AmountTotal != 0 || e.Currency != "" {
 				t.Fatalf("a charge read as a session: %+v", e)
 			}
 		} else if e.ChargeAmount != 0 || e.AmountRefunded != 0 {
@@ -88,6 +88,9 @@ func (s shape) event(t *testing.T, e Event) stripe.Event {
 	var object map[string]any
 	if e.Type == EventChargeRefunded {
 		object = map[string]any{"object": "charge", "payment_intent": pi, "amount": e.ChargeAmount, "amount_refunded": e.AmountRefunded}
+		if e.OrderID != "" {
+			object["metadata"] = map[string]string{"order_id": e.OrderID}
+		}
 	} else {
 		object = map[string]any{"id": e.SessionID, "object": "checkout.session", "payment_status": e.PaymentStatus,
 			"payment_intent": pi, "amount_total": e.AmountTotal, "currency": e.Currency,
