@@ -39,7 +39,7 @@ type LapseReport struct {
 	NoSession      int  `json:"no_session"`           // never got a session: expired and released
 	PastRelease    int  `json:"past_release"`         // past release_after: released whatever Stripe says
 	SessionExpired int  `json:"session_expired"`      // Stripe confirmed the expiry: expired, released, notice queued
-	SessionPaid    int  `json:"session_paid"`         // Stripe says complete: the stock waits for the payment event
+	SessionPaid    int  `json:"session_paid"`         // Stripe says complete: the payment applied as its event would be
 	Settled        int  `json:"already_settled"`      // an event or another run settled it first
 	StripeRetry    int  `json:"stripe_retry"`         // Stripe failed for now: unchanged, next run
 	StripeFailed   int  `json:"stripe_failed"`        // Stripe refused: unchanged until release_after
@@ -289,12 +289,12 @@ func (s *Service) expireSession(ctx context.Context, o *Order, failures *atomic.
 		return true
 	}
 	failures.Store(0)
-	if session.Status == payments.StatusComplete {
-		t.inc(&t.r.SessionPaid, 1)
-		return false
-	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
+	if session.Status == payments.StatusComplete {
+		t.inc(&t.r.SessionPaid, 1)
+		return s.applyCompleted(fctx, o, session) != nil
+	}
 	expired, err := s.expireOrders(fctx, s.DB, []*Order{o})
 	if err != nil {
 		// Stripe will say expired again: the next run records it.
@@ -305,4 +305,21 @@ func (s *Service) expireSession(ctx context.Context, o *Order, failures *atomic.
 	t.inc(&t.r.Settled, 1-len(expired))
 	s.release(ctx, expired, t)
 	return false
+}
+
+// applyCompleted applies a payment Stripe reports but whose event has not
+// been applied, as the event would (Stripe's fulfilment guide reads the
+// session for the same reason): the payment-callback may be failing, and
+// left alone the hold would be released at release_after and its stock
+// sold again. The record's id is the session's, so runs apply it once; the
+// event, when it comes, finds the order settled.
+func (s *Service) applyCompleted(ctx context.Context, o *Order, session payments.Session) error {
+	err := s.Apply(ctx, payments.Event{ID: "session_complete:" + session.ID, Type: payments.EventSessionCompleted,
+		Created: s.Now(), SessionID: session.ID, OrderID: o.ID.String(), PaymentStatus: session.PaymentStatus,
+		PaymentIntentID: session.PaymentIntentID})
+	if err != nil {
+		// The claim goes back: the next run asks Stripe again.
+		s.Log.WarnContext(ctx, "apply a completed session", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
+	}
+	return err
 }
