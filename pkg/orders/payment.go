@@ -254,6 +254,16 @@ const delayedPaymentHold = 14 * 24 * time.Hour
 // the async event settles it: nobody else may buy stock being paid for.
 func (s *Service) processing(ctx context.Context, e payments.Event, o *Order) error {
 	until := s.Now().Add(delayedPaymentHold)
+	if o.Status == StatusPendingPayment {
+		// Redis first, as a payment commits first: once the event is
+		// recorded a retry changes nothing, and a hold left with the
+		// session's release_after would go back on sale while the money is
+		// on its way. A hold that lapsed already stays lapsed: the async
+		// success re-reserves like any late payment.
+		if _, err := s.Inventory.Extend(ctx, o.ID.String(), until); err != nil {
+			return fmt.Errorf("extend hold of order %s: %w", o.ID, err)
+		}
+	}
 	var changed bool
 	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE orders SET status = 'processing', release_after = $2,
@@ -270,15 +280,7 @@ func (s *Service) processing(ctx context.Context, e payments.Event, o *Order) er
 		}
 		return s.record(ctx, tx, e, &o.ID, map[bool]string{true: StatusProcessing, false: "ignored_" + o.Status}[changed])
 	})
-	if err != nil || !changed {
-		return err
-	}
-	// If the hold already lapsed, the async success re-reserves like any
-	// late payment.
-	if _, err := s.Inventory.Extend(ctx, o.ID.String(), until); err != nil {
-		s.Log.WarnContext(ctx, "extend hold", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
-	}
-	return nil
+	return err
 }
 
 // settle moves an unpaid order forward (expired, payment_failed),

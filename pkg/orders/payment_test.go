@@ -403,3 +403,40 @@ func TestACopyThatLostItsClaim(t *testing.T) {
 		}
 	})
 }
+
+// A delayed payment's hold must outlast the session even when Redis cannot
+// be reached as the event arrives: the event is answered 5xx, not recorded,
+// so Stripe's retry extends the hold.
+func TestADelayedPaymentDuringARebuildIsRetried(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 5})
+	o, err := h.svc.Create(t.Context(), h.request("wa:rebuild", "15550302", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.stripe.SetWebhookURL("")
+	if _, err := h.stripe.Pay(t.Context(), o.CheckoutID, true); err != nil {
+		t.Fatal(err)
+	}
+	h.stripe.SetWebhookURL(h.callbackURL)
+	events := h.stripe.Events()
+	event := events[len(events)-1].Event
+
+	h.rdb.Del(t.Context(), inventory.EpochKey) // Redis is being rebuilt
+	if st := deliver(t, h, event, webhookSecret); st < 500 {
+		t.Fatalf("during the rebuild: status %d, want 5xx so Stripe retries", st)
+	}
+	if got, _ := get(t.Context(), h.db, o.ID); got.Status != StatusPendingPayment {
+		t.Errorf("during the rebuild the order became %s", got.Status)
+	}
+	if _, err := h.svc.Inventory.Rebuild(t.Context(), h.db); err != nil {
+		t.Fatal(err)
+	}
+	if st := deliver(t, h, event, webhookSecret); st != 200 {
+		t.Fatalf("Stripe's retry: status %d", st)
+	}
+	got, _ := get(t.Context(), h.db, o.ID)
+	releaseAfter, _ := h.rdb.HGet(t.Context(), inventory.HoldKey(o.ID.String()), "release_after").Int64()
+	if got.Status != StatusProcessing || time.UnixMilli(releaseAfter).Before(h.clock.Now().Add(7*24*time.Hour)) {
+		t.Errorf("after the retry: status %s, hold until %v; want processing and a hold of days", got.Status, time.UnixMilli(releaseAfter))
+	}
+}
