@@ -10,6 +10,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// maxLines is how many different items an order may hold: Stripe Checkout
+// takes at most 100 line items in payment mode.
+const maxLines = 100
+
 // normalise merges repeated SKUs, checks quantities and sorts the lines, so
 // equal requests look equal (for the idempotency check too).
 func normalise(lines []Line, maxQuantity int) ([]Line, error) {
@@ -32,6 +36,9 @@ func normalise(lines []Line, maxQuantity int) ([]Line, error) {
 		// around into a small one.
 		if l.Quantity > maxQuantity || merged[sku] > maxQuantity-l.Quantity {
 			return nil, invalid("quantity of %s is more than %d; at most %d per order", sku, maxQuantity, maxQuantity)
+		}
+		if _, seen := merged[sku]; !seen && len(merged) == maxLines {
+			return nil, invalid("more than %d different items; at most %d per order", maxLines, maxLines)
 		}
 		merged[sku] += l.Quantity
 	}

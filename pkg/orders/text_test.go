@@ -2,6 +2,7 @@ package orders
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ func TestNormaliseRefusesWhatPostgresCouldNotStore(t *testing.T) {
 		{"NUL in a SKU", []Line{{"TEE\x00", 1}}},
 		{"invalid UTF-8 in a SKU", []Line{{"TEE\xff", 1}}},
 		{"SKU longer than the schema allows", []Line{{string(make([]byte, 101)), 1}}},
+		{"more items than Checkout takes", manyLines(maxLines + 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,6 +34,18 @@ func TestNormaliseRefusesWhatPostgresCouldNotStore(t *testing.T) {
 	if diff := cmp.Diff([]Line{{"MUG", 1}, {"TEE", 10}}, got); err != nil || diff != "" {
 		t.Errorf("merged lines (-want +got):\n%s err %v", diff, err)
 	}
+	if got, err := normalise(append(manyLines(maxLines), manyLines(maxLines)...), 10); len(got) != maxLines || err != nil {
+		t.Errorf("%d different items, each twice: %d lines, %v; want %d and no error", maxLines, len(got), err, maxLines)
+	}
+}
+
+// manyLines is n different SKUs, one of each.
+func manyLines(n int) []Line {
+	lines := make([]Line, n)
+	for i := range lines {
+		lines[i] = Line{SKU: fmt.Sprintf("SKU-%d", i), Quantity: 1}
+	}
+	return lines
 }
 
 func TestCheckCustomer(t *testing.T) {
