@@ -81,3 +81,26 @@ func TestOneUnpaidOrderAcrossAUsersAddresses(t *testing.T) {
 		t.Errorf("cancel by BSUID: %d orders, %v; want the one made by phone", len(cancelled), err)
 	}
 }
+
+// A new order read the previous one before that one's own request stored
+// its session and queued the link. The cancel must still expire that
+// session, or the link could pay for a cancelled order.
+func TestCancelExpiresASessionStoredAfterTheOrderWasRead(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 3})
+	ctx := t.Context()
+	o, err := h.svc.Create(ctx, h.request("wa:c4", "15550034", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := *o
+	read.CheckoutID, read.CheckoutURL = "", "" // as read before the session was stored
+	if err := h.svc.cancelPrevious(ctx, []*Order{&read}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := get(ctx, h.db, o.ID); got.Status != StatusCancelled || h.available(t, "TEE-M") != 3 {
+		t.Errorf("order %s with %d available; want cancelled and 3", got.Status, h.available(t, "TEE-M"))
+	}
+	if s := h.stripe.Sessions(); len(s) != 1 || s[0].Status != "expired" {
+		t.Errorf("%d sessions, the first %s; want one, expired", len(s), s[0].Status)
+	}
+}

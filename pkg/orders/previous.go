@@ -2,6 +2,7 @@ package orders
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
@@ -14,26 +15,11 @@ import (
 // for stock that is about to go back.
 func (s *Service) cancelPrevious(ctx context.Context, previous []*Order) error {
 	for _, o := range previous {
-		if o.CheckoutID != "" {
-			session, err := s.Checkout.ExpireSession(ctx, o.CheckoutID)
+		changed, err := s.cancelReplaced(ctx, o)
+		if err != nil || !changed {
 			if err != nil {
-				return unavailable("expire previous session", err)
+				return err
 			}
-			if session.Status == payments.StatusComplete {
-				// Paid already: the payment event will settle it.
-				return ErrPreviousOrderPaying
-			}
-		}
-		var changed bool
-		err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-			var err error
-			changed, err = cancel(ctx, tx, o.ID, "replaced", nil)
-			return err
-		})
-		if err != nil {
-			return unavailable("cancel previous order", err)
-		}
-		if !changed {
 			continue
 		}
 		if _, err := s.Inventory.Release(ctx, o.ID.String()); err != nil {
@@ -44,6 +30,46 @@ func (s *Service) cancelPrevious(ctx context.Context, previous []*Order) error {
 		s.Log.InfoContext(ctx, "previous order cancelled", slog.String("order_id", o.ID.String()))
 	}
 	return nil
+}
+
+// cancelReplaced expires the order's session and cancels the order, only if
+// no other session appeared meanwhile: the order's own request may store
+// one (and queue its link) after o was read. That one is expired first, and
+// the cancel tried again. An order gets one session, so twice is enough.
+func (s *Service) cancelReplaced(ctx context.Context, o *Order) (changed bool, err error) {
+	expired := o.CheckoutID
+	for range 2 {
+		if expired != "" {
+			session, err := s.Checkout.ExpireSession(ctx, expired)
+			if err != nil {
+				return false, unavailable("expire previous session", err)
+			}
+			if session.Status == payments.StatusComplete {
+				// Paid already: the payment event will settle it.
+				return false, ErrPreviousOrderPaying
+			}
+		}
+		var current string
+		err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+			err := tx.QueryRow(ctx, `SELECT COALESCE(checkout_session_id, '') FROM orders
+				WHERE id = $1 AND status = 'pending_payment' FOR UPDATE`, o.ID).Scan(&current)
+			if errors.Is(err, pgx.ErrNoRows) || (err == nil && current != expired) {
+				return nil // settled meanwhile, or a session to expire first
+			}
+			if err == nil {
+				changed, err = cancel(ctx, tx, o.ID, "replaced", nil)
+			}
+			return err
+		})
+		if err != nil {
+			return false, unavailable("cancel previous order", err)
+		}
+		if changed || current == "" || current == expired {
+			return changed, nil
+		}
+		expired = current
+	}
+	return false, unavailable("cancel previous order", errors.New("its session keeps changing"))
 }
 
 func sessionRequest(o *Order) payments.SessionRequest {
