@@ -307,6 +307,10 @@ func (s *Service) expireSession(ctx context.Context, o *Order, failures *atomic.
 	return false
 }
 
+// SessionPaymentPrefix starts the record of a payment cleanup read from a
+// session (applyCompleted) rather than from Stripe's event.
+const SessionPaymentPrefix = "session_complete:"
+
 // applyCompleted applies a payment Stripe reports but whose event has not
 // been applied, as the event would (Stripe's fulfilment guide reads the
 // session for the same reason): the payment-callback may be failing, and
@@ -314,7 +318,7 @@ func (s *Service) expireSession(ctx context.Context, o *Order, failures *atomic.
 // sold again. The record's id is the session's, so runs apply it once; the
 // event, when it comes, finds the order settled.
 func (s *Service) applyCompleted(ctx context.Context, o *Order, session payments.Session) error {
-	err := s.Apply(ctx, payments.Event{ID: "session_complete:" + session.ID, Type: payments.EventSessionCompleted,
+	err := s.Apply(ctx, payments.Event{ID: SessionPaymentPrefix + session.ID, Type: payments.EventSessionCompleted,
 		Created: s.Now(), SessionID: session.ID, OrderID: o.ID.String(), PaymentStatus: session.PaymentStatus,
 		PaymentIntentID: session.PaymentIntentID})
 	if err != nil {

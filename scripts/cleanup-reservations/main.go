@@ -108,8 +108,9 @@ func summarise(w io.Writer, rep cleanup.Report) {
 	} else {
 		fmt.Fprintf(w, "Lapsed holds: %d expired at Stripe, %d without a session, %d past release_after; %d holds released.\n",
 			l.SessionExpired, l.NoSession, l.PastRelease, l.Released)
-		fmt.Fprintf(w, "  left alone: %d paid at Stripe, %d already settled, %d Stripe errors to retry, %d refused by Stripe.\n",
-			l.SessionPaid, l.Settled, l.StripeRetry, l.StripeFailed)
+		fmt.Fprintf(w, "  %d paid at Stripe before their event came: payment applied.\n", l.SessionPaid)
+		fmt.Fprintf(w, "  left alone: %d already settled, %d Stripe errors to retry, %d refused by Stripe.\n",
+			l.Settled, l.StripeRetry, l.StripeFailed)
 		fmt.Fprintf(w, "Outbox: %d sent, %d to retry, %d failed, %d taken by another run.\n", o.Sent, o.Retrying, o.Failed, o.Skipped)
 	}
 	switch {
