@@ -44,3 +44,16 @@ local function release_lapsed(sku, now, done_ttl, limit)
   end
   return #lapsed
 end
+
+-- extend_hold moves an existing hold's release time, in the hold and both
+-- indexes.
+local function extend_hold(order, release_after)
+  redis.call('HSET', hold_key(order), 'release_after', release_after)
+  redis.call('ZADD', HOLDS_BY_RELEASE, release_after, order)
+  local fields = redis.call('HGETALL', hold_key(order))
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 4) == 'sku:' then
+      redis.call('ZADD', by_sku_key(string.sub(fields[i], 5)), release_after, order)
+    end
+  end
+end

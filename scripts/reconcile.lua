@@ -12,8 +12,8 @@
 --                       "lines": {sku: n}}},
 --    "restocked": [order, ...]}
 -- Returns {'ok', skus, drifted, drift_units, holds, restored, phantoms,
---          orphans_waiting, orphans_dropped, restocked} | {'rebuilding'} |
---         {'superseded'}
+--          orphans_waiting, orphans_dropped, restocked, extended} |
+--         {'rebuilding'} | {'superseded'}
 --
 -- Availability is recomputed, not patched: on hand for sale, less every hold
 -- Redis keeps, less the units of orders Redis already committed but Postgres
@@ -49,7 +49,7 @@ local function take_hold(order)
   end
 end
 
-local holds, restored, phantoms, waiting, dropped, restocked = 0, 0, 0, 0, 0, 0
+local holds, restored, phantoms, waiting, dropped, restocked, extended = 0, 0, 0, 0, 0, 0, 0
 local orphans = {}
 for _, order in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   local o = snap.orders[order]
@@ -61,6 +61,14 @@ for _, order in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     -- Postgres knows the hold, or it was taken after Postgres was read.
     take_hold(order)
     holds = holds + 1
+    -- Postgres keeps it longer (a delayed payment under way) than Redis,
+    -- which missed the extension: without it the units would go back on
+    -- sale at the session's release time while the money is on its way.
+    local release_after = tonumber(redis.call('HGET', hold_key(order), 'release_after'))
+    if o and release_after and o.release_after > release_after then
+      extended = extended + 1
+      if apply then extend_hold(order, o.release_after) end
+    end
   elseif state == 'committed' or state == 'returned' then
     -- Sold: a rebuild restored the hold before paid's Postgres transaction
     -- recorded the sale. Postgres's stock already counts it, so it goes
@@ -151,4 +159,4 @@ for sku, on_hand in pairs(snap.base) do
     end
   end
 end
-return {'ok', skus, drifted, units, holds, restored, phantoms, waiting, dropped, restocked}
+return {'ok', skus, drifted, units, holds, restored, phantoms, waiting, dropped, restocked, extended}

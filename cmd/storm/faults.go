@@ -113,6 +113,6 @@ func (sc *scenario) cleanUntilQuiet(ctx context.Context) (int, error) {
 func quiet(r cleanup.Report) bool {
 	l, o, c := r.Lapsed, r.Outbox, r.Reconcile
 	return len(r.Errors) == 0 && l == (orders.LapseReport{}) && o.Sent+o.Retrying+o.Failed+o.Skipped == 0 && !o.Stopped &&
-		!c.Rebuilt && !c.RebuildRunning && !c.Superseded && c.Drifted == 0 && c.Restored == 0 && c.Phantoms == 0 &&
+		!c.Rebuilt && !c.RebuildRunning && !c.Superseded && c.Drifted == 0 && c.Restored == 0 && c.Extended == 0 && c.Phantoms == 0 &&
 		c.OrphansWaiting+c.OrphansDropped+c.Restocked == 0
 }

@@ -48,6 +48,7 @@ type ReconcileResult struct {
 	OrphansWaiting int  `json:"orphans_waiting"`
 	OrphansDropped int  `json:"orphans_dropped"` // unknown to Postgres past the grace period: units back
 	Restocked      int  `json:"restocked"`       // refunds marked so a late Restock adds nothing
+	Extended       int  `json:"extended"`        // holds Postgres keeps longer: Redis's release time moved to it
 }
 
 type reconcileOrder struct {
@@ -106,20 +107,20 @@ func (inv *Inventory) Reconcile(ctx context.Context, db *pgxpool.Pool, opts Reco
 		// A rebuild started or finished meanwhile: it did the work.
 		return ReconcileResult{Superseded: true}, nil
 	case "ok":
-		if len(reply) == 10 {
+		if len(reply) == 11 {
 			break
 		}
 		fallthrough
 	default:
 		return ReconcileResult{}, fmt.Errorf("reconcile: unexpected reply %v", reply)
 	}
-	n := make([]int, 9)
+	n := make([]int, 10)
 	for i, v := range reply[1:] {
 		c, _ := v.(int64)
 		n[i] = int(c)
 	}
 	return ReconcileResult{SKUs: n[0], Drifted: n[1], DriftUnits: n[2], Holds: n[3], Restored: n[4],
-		Phantoms: n[5], OrphansWaiting: n[6], OrphansDropped: n[7], Restocked: n[8]}, nil
+		Phantoms: n[5], OrphansWaiting: n[6], OrphansDropped: n[7], Restocked: n[8], Extended: n[9]}, nil
 }
 
 // rebuildLost rebuilds Redis when its epoch is gone, unless another rebuild

@@ -185,6 +185,33 @@ func TestReconcileHoldsAgainstPostgres(t *testing.T) {
 			}
 		},
 	}, {
+		name: "a hold Postgres keeps longer is extended in Redis",
+		setup: func(t *testing.T, f *recFixture) string {
+			id := f.order(t, "pending_payment", "held", map[string]int{"A": 2})
+			f.rebuild(t)
+			// A delayed payment moved the release in Postgres; Redis missed it.
+			mustExec(t, f.db, fmt.Sprintf(`UPDATE orders SET status = 'processing', release_after = '2026-12-11 12:40Z' WHERE id = '%[1]s';
+				UPDATE reservations SET release_after = '2026-12-11 12:40Z' WHERE order_id = '%[1]s'`, id))
+			return id
+		},
+		want:  ReconcileResult{SKUs: 2, Holds: 1, Extended: 1},
+		state: map[string]string{"A": "8", "B": "5", "x": "true "},
+		then: func(t *testing.T, f *recFixture, id string) {
+			want := float64(time.Date(2026, 12, 11, 12, 40, 0, 0, time.UTC).UnixMilli())
+			got := []float64{f.rdb.ZScore(t.Context(), HoldsByReleaseKey, id).Val(),
+				f.rdb.ZScore(t.Context(), ReservationsBySKUKey("A"), id).Val()}
+			field, _ := f.rdb.HGet(t.Context(), HoldKey(id), "release_after").Float64()
+			if diff := cmp.Diff([]float64{want, want, want}, append(got, field)); diff != "" {
+				t.Errorf("release time in the indexes and the hold (-want +got):\n%s", diff)
+			}
+			// Past the session's release time, a buyer short of A takes nothing from it.
+			f.clock.Advance(2 * time.Hour)
+			if _, err := f.inv.Reserve(t.Context(), Hold{OrderID: "late", ExpiresAt: f.clock.Now().Add(10 * time.Minute),
+				ReleaseAfter: f.clock.Now().Add(40 * time.Minute), Lines: []Line{{SKU: "A", Quantity: 9}}}); err == nil {
+				t.Errorf("a buyer got 9 of A while 2 are held for a payment on its way")
+			}
+		},
+	}, {
 		name: "a refund Postgres put back is marked so Restock adds nothing",
 		setup: func(t *testing.T, f *recFixture) string {
 			id := f.order(t, "refunded", "returned", map[string]int{"A": 2})

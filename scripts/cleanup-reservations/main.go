@@ -119,8 +119,8 @@ func summarise(w io.Writer, rep cleanup.Report) {
 	case c.NeedsRebuild:
 		fmt.Fprintln(w, "Redis is empty: a run would rebuild it from Postgres.")
 	default:
-		fmt.Fprintf(w, "Reconcile: %d SKUs checked, %d drifted by %d units; %d holds restored, %d phantom holds and %d orphans dropped, %d orphans waiting.\n",
-			c.SKUs, c.Drifted, c.DriftUnits, c.Restored, c.Phantoms, c.OrphansDropped, c.OrphansWaiting)
+		fmt.Fprintf(w, "Reconcile: %d SKUs checked, %d drifted by %d units; %d holds restored, %d extended, %d phantom holds and %d orphans dropped, %d orphans waiting.\n",
+			c.SKUs, c.Drifted, c.DriftUnits, c.Restored, c.Extended, c.Phantoms, c.OrphansDropped, c.OrphansWaiting)
 	}
 	verb := "deleted"
 	if rep.DryRun {
