@@ -177,15 +177,23 @@ func (s *Service) takeStock(ctx context.Context, o *Order) (bool, error) {
 	for _, it := range o.Items {
 		h.Lines = append(h.Lines, inventory.Line{SKU: it.SKU, Quantity: it.Quantity})
 	}
-	_, err = s.reserve(ctx, h)
-	if errors.Is(err, inventory.ErrOutOfStock) {
-		return false, nil
+	// Twice at most: a rebuild between the reserve and the commit drops the
+	// new hold, as Postgres still says released. That is no reason to
+	// refund a customer while the stock is there: reserve again.
+	for range 2 {
+		_, err = s.reserve(ctx, h)
+		if errors.Is(err, inventory.ErrOutOfStock) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if out, err = s.Inventory.Commit(ctx, o.ID.String()); err != nil || out == inventory.Committed {
+			return err == nil, err
+		}
 	}
-	if err != nil {
-		return false, err
-	}
-	out, err = s.Inventory.Commit(ctx, o.ID.String())
-	return out == inventory.Committed, err
+	// Still not committed: leave it to Stripe's retry rather than refund.
+	return false, fmt.Errorf("commit the re-reserved hold of order %s: %s", o.ID, out)
 }
 
 // refundUnstocked gives the money back for a payment whose stock is gone,

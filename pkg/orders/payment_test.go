@@ -3,14 +3,17 @@ package orders
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 	"github.com/stripe/stripe-go/v79/webhook"
 
 	"github.com/wa-shop/shop/pkg/inventory"
@@ -438,5 +441,72 @@ func TestADelayedPaymentDuringARebuildIsRetried(t *testing.T) {
 	releaseAfter, _ := h.rdb.HGet(t.Context(), inventory.HoldKey(o.ID.String()), "release_after").Int64()
 	if got.Status != StatusProcessing || time.UnixMilli(releaseAfter).Before(h.clock.Now().Add(7*24*time.Hour)) {
 		t.Errorf("after the retry: status %s, hold until %v; want processing and a hold of days", got.Status, time.UnixMilli(releaseAfter))
+	}
+}
+
+// rebuildAfterReserve runs a rebuild right after the order's hold is
+// reserved, once armed: the window between a late payment's re-reserve and
+// its commit.
+type rebuildAfterReserve struct {
+	order, sku string
+	armed      atomic.Bool
+	rebuild    func()
+}
+
+func (r *rebuildAfterReserve) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *rebuildAfterReserve) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (r *rebuildAfterReserve) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		// The reserve script is the call naming both the hold and a stock counter.
+		args := fmt.Sprint(cmd.Args())
+		if err == nil && strings.Contains(args, inventory.HoldKey(r.order)) && strings.Contains(args, inventory.StockKey(r.sku)) &&
+			r.armed.CompareAndSwap(true, false) {
+			r.rebuild()
+		}
+		return err
+	}
+}
+
+func TestALatePaymentSurvivesARebuildBeforeItsCommit(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 3})
+	o, err := h.svc.Create(t.Context(), h.request("wa:rebuilt", "15550112", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The order expired and its stock went back, in Postgres and Redis.
+	exec(t, h.db, `UPDATE orders SET status = 'expired' WHERE id = $1`, o.ID)
+	exec(t, h.db, `UPDATE reservations SET state = 'released' WHERE order_id = $1`, o.ID)
+	if _, err := h.svc.Inventory.Release(t.Context(), o.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	hook := &rebuildAfterReserve{order: o.ID.String(), sku: "TEE-M", rebuild: func() {
+		if _, err := inventory.New(h.rdb, h.clock.Now).Rebuild(context.Background(), h.db); err != nil {
+			t.Error(err)
+		}
+	}}
+	hook.armed.Store(true)
+	h.rdb.AddHook(hook)
+	paid := fmt.Appendf(nil, `{"id":"evt_paid_rebuilt","object":"event","api_version":"2024-06-20","created":%d,
+		"type":"checkout.session.completed","data":{"object":{"id":%q,"object":"checkout.session",
+		"client_reference_id":%q,"payment_status":"paid","payment_intent":"pi_rebuilt","amount_total":%d,"currency":"usd"}}}`,
+		h.clock.Now().Unix(), o.CheckoutID, o.ID, o.TotalMinor)
+	if st := deliver(t, h, paid, webhookSecret); st != 200 {
+		t.Fatalf("payment: status %d", st)
+	}
+	if hook.armed.Load() {
+		t.Fatal("the rebuild never ran between the reserve and the commit")
+	}
+	want := paidState{Status: StatusPaid, OnHand: 1, Available: 1,
+		Reservations: map[string]string{"TEE-M": "committed"}, Holds: 0, Events: 1, Confirmation: 1}
+	if diff := cmp.Diff(want, h.paidState(t, o, "TEE-M")); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if n := len(h.stripe.Refunds()); n != 0 {
+		t.Errorf("%d refunds for a payment whose stock was there", n)
 	}
 }
