@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,38 +39,39 @@ func (s *Service) refunded(ctx context.Context, e payments.Event, o *Order) erro
 			}
 			return s.record(ctx, tx, e, &o.ID, "partial_refund")
 		}
+		// Locked, and decided on what the row says now: a paid transition
+		// committing meanwhile is seen here, or waits and then finds the
+		// order refunded.
+		var status, fulfillment string
 		var committed bool
-		var fulfillment string
-		err := tx.QueryRow(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor, updated_at = now()
-			WHERE id = $1 AND status = 'paid' RETURNING stock_committed, fulfillment_status`, o.ID).Scan(&committed, &fulfillment)
-		if errors.Is(err, pgx.ErrNoRows) {
-			released, err := refundUnpaid(ctx, tx, o, e.PaymentIntentID)
-			if err != nil || !released {
-				if err == nil {
-					err = s.record(ctx, tx, e, &o.ID, "ignored_"+o.Status)
+		if err := tx.QueryRow(ctx, `SELECT status, stock_committed, fulfillment_status FROM orders WHERE id = $1 FOR UPDATE`,
+			o.ID).Scan(&status, &committed, &fulfillment); err != nil {
+			return err
+		}
+		outcome := "refunded"
+		switch {
+		case status == StatusPaid:
+			if _, err := tx.Exec(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor, updated_at = now()
+				WHERE id = $1`, o.ID); err != nil {
+				return err
+			}
+			if restock = committed && fulfillment == "unfulfilled"; restock {
+				if err := returnStock(ctx, tx, o); err != nil {
+					return err
 				}
+			}
+		case !committed && slices.Contains(refundableUnpaid, status):
+			if err := refundUnpaid(ctx, tx, o, e.PaymentIntentID); err != nil {
 				return err
 			}
-			release = true
-			if err := s.record(ctx, tx, e, &o.ID, "refunded_before_payment"); err != nil {
-				return err
-			}
-			if o.WaID != "" {
-				queued, err = outbox.Enqueue(ctx, tx, refundedNotice(o))
-			}
+			release, outcome = true, "refunded_before_payment"
+		default:
+			return s.record(ctx, tx, e, &o.ID, "ignored_"+status)
+		}
+		if err := s.record(ctx, tx, e, &o.ID, outcome); err != nil {
 			return err
 		}
-		if err != nil {
-			return err
-		}
-		if restock = committed && fulfillment == "unfulfilled"; restock {
-			if err := returnStock(ctx, tx, o); err != nil {
-				return err
-			}
-		}
-		if err := s.record(ctx, tx, e, &o.ID, "refunded"); err != nil {
-			return err
-		}
+		var err error
 		if o.WaID != "" {
 			queued, err = outbox.Enqueue(ctx, tx, refundedNotice(o))
 		}
@@ -92,20 +94,22 @@ func (s *Service) refunded(ctx context.Context, e payments.Event, o *Order) erro
 	return nil
 }
 
-// refundUnpaid marks refunded an order whose payment's event has not been
-// applied yet, and releases its reservations. It reports false when the
-// order is past that (paid meanwhile, or refunded already).
-func refundUnpaid(ctx context.Context, tx pgx.Tx, o *Order, paymentIntentID string) (bool, error) {
-	tag, err := tx.Exec(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor,
-		payment_intent_id = COALESCE(NULLIF($2, ''), payment_intent_id), updated_at = now()
-		WHERE id = $1 AND NOT stock_committed
-		  AND status IN ('pending_payment', 'processing', 'expired', 'cancelled', 'payment_failed')`, o.ID, paymentIntentID)
-	if err != nil || tag.RowsAffected() == 0 {
-		return false, err
+// refundableUnpaid are the statuses a payment can still arrive for (a late
+// one included), so a refund of it can arrive first. A failed payment has
+// nothing to refund.
+var refundableUnpaid = []string{StatusPendingPayment, StatusProcessing, StatusExpired, StatusCancelled}
+
+// refundUnpaid marks refunded a locked order whose payment's event has not
+// been applied yet, and releases its reservations.
+func refundUnpaid(ctx context.Context, tx pgx.Tx, o *Order, paymentIntentID string) error {
+	if _, err := tx.Exec(ctx, `UPDATE orders SET status = 'refunded', refunded_minor = total_minor,
+		payment_intent_id = COALESCE(NULLIF($2, ''), payment_intent_id), updated_at = now() WHERE id = $1`,
+		o.ID, paymentIntentID); err != nil {
+		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
+	_, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
 		WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID)
-	return true, err
+	return err
 }
 
 // returnStock puts a refunded order's units back in Postgres and marks its

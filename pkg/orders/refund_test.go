@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wa-shop/shop/pkg/inventory"
 )
 
 // chargeRefunded is a charge.refunded event as Stripe sends it.
@@ -175,4 +178,55 @@ func countRefundNotices(h *harness, to string) int {
 		}
 	}
 	return n
+}
+
+// A refund and its payment's event delivered at the same moment, for many
+// orders: whichever lands first, every order ends refunded with its stock
+// back, and the customer hears of the refund once.
+func TestARefundRacingItsPayment(t *testing.T) {
+	const n = 12
+	h := newHarness(t, map[string]int{"TEE-M": 2 * n})
+	var orders []*Order
+	for i := range n {
+		o, err := h.svc.Create(t.Context(), h.request(fmt.Sprintf("wa:race%d", i), fmt.Sprintf("155503%02d", i), Line{"TEE-M", 2}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders = append(orders, o)
+	}
+	var wg sync.WaitGroup
+	for i, o := range orders {
+		pi := fmt.Sprintf("pi_race_%d", i)
+		paid := fmt.Appendf(nil, `{"id":"evt_paid_race_%d","object":"event","api_version":"2024-06-20","created":%d,
+			"type":"checkout.session.completed","data":{"object":{"id":%q,"object":"checkout.session",
+			"client_reference_id":%q,"payment_status":"paid","payment_intent":%q,"amount_total":%d,"currency":"usd"}}}`,
+			i, h.clock.Now().Unix(), o.CheckoutID, o.ID, pi, o.TotalMinor)
+		refund := chargeRefundedWith(fmt.Sprintf("evt_refund_race_%d", i), pi, map[string]string{"order_id": o.ID.String()},
+			o.TotalMinor, o.TotalMinor, h.clock.Now())
+		for _, event := range [][]byte{paid, refund} {
+			wg.Go(func() {
+				if st := deliver(t, h, event, webhookSecret); st != 200 {
+					t.Errorf("status %d", st)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if _, err := h.svc.Inventory.Reconcile(t.Context(), h.db, inventory.ReconcileOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	statuses := map[string]int{}
+	for _, o := range orders {
+		got, _ := get(t.Context(), h.db, o.ID)
+		statuses[got.Status]++
+		if n := countRefundNotices(h, o.WaID); n != 1 {
+			t.Errorf("order %s: %d refund notices, want 1", o.ID, n)
+		}
+	}
+	if diff := cmp.Diff(map[string]int{StatusRefunded: n}, statuses); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if onHand, avail := h.count(t, `SELECT stock_on_hand FROM variants WHERE sku = 'TEE-M'`), h.available(t, "TEE-M"); onHand != 2*n || avail != 2*n {
+		t.Errorf("on hand %d, available %d; want %d and %d", onHand, avail, 2*n, 2*n)
+	}
 }
