@@ -170,8 +170,8 @@ func (h *harness) implied(t testing.TB) map[string]map[string]string {
 		rows.Scan(&sku, &n)
 		out["stock"][sku] = fmt.Sprint(n)
 	}
-	rows, err = h.db.Query(t.Context(), `SELECT order_id::text, sku, quantity, (extract(epoch FROM expires_at) * 1000)::bigint,
-		(extract(epoch FROM release_after) * 1000)::bigint FROM reservations WHERE state = 'held'`)
+	rows, err = h.db.Query(t.Context(), `SELECT order_id::text, sku, quantity, floor(extract(epoch FROM expires_at) * 1000)::bigint,
+		floor(extract(epoch FROM release_after) * 1000)::bigint FROM reservations WHERE state = 'held'`)
 	if err != nil {
 		t.Fatal(err)
 	}

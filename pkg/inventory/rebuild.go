@@ -130,8 +130,8 @@ func readSnapshot(ctx context.Context, db *pgxpool.Pool, now time.Time) (*snapsh
 func readHolds(ctx context.Context, tx pgx.Tx, now time.Time, snap *snapshot) error {
 	rows, err := tx.Query(ctx, `
 		SELECT order_id::text, state, sku, quantity,
-		       (extract(epoch FROM expires_at) * 1000)::bigint,
-		       (extract(epoch FROM release_after) * 1000)::bigint
+		       floor(extract(epoch FROM expires_at) * 1000)::bigint,
+		       floor(extract(epoch FROM release_after) * 1000)::bigint
 		FROM reservations
 		WHERE state = 'pending' OR (state = 'held' AND release_after > $1)
 		ORDER BY order_id`, now)

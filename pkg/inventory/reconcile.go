@@ -193,7 +193,7 @@ var statePriority = map[string]int{"released": 0, "returned": 1, "committed": 2,
 func readOrders(ctx context.Context, tx pgx.Tx, ids []string, snap *reconcileSnapshot) error {
 	rows, err := tx.Query(ctx, `
 		SELECT r.order_id::text, r.state, r.sku, r.quantity,
-		       (extract(epoch FROM r.expires_at) * 1000)::bigint, (extract(epoch FROM r.release_after) * 1000)::bigint,
+		       floor(extract(epoch FROM r.expires_at) * 1000)::bigint, floor(extract(epoch FROM r.release_after) * 1000)::bigint,
 		       NOT o.stock_committed AND o.status <> 'refunded'
 		FROM reservations r JOIN orders o ON o.id = r.order_id
 		WHERE r.state IN ('pending', 'held') OR r.order_id = ANY($1::uuid[])

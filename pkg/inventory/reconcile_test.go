@@ -212,6 +212,18 @@ func TestReconcileHoldsAgainstPostgres(t *testing.T) {
 			}
 		},
 	}, {
+		name: "a release time within the same millisecond is no extension",
+		setup: func(t *testing.T, f *recFixture) string {
+			id := f.order(t, "pending_payment", "held", map[string]int{"A": 2})
+			f.rebuild(t)
+			// Postgres keeps microseconds; Redis has the millisecond Go truncated it to.
+			mustExec(t, f.db, fmt.Sprintf(`UPDATE reservations SET release_after = release_after + interval '600 microseconds'
+				WHERE order_id = '%s'`, id))
+			return id
+		},
+		want:  ReconcileResult{SKUs: 2, Holds: 1},
+		state: map[string]string{"A": "8", "B": "5", "x": "true "},
+	}, {
 		name: "a refund Postgres put back is marked so Restock adds nothing",
 		setup: func(t *testing.T, f *recFixture) string {
 			id := f.order(t, "refunded", "returned", map[string]int{"A": 2})
