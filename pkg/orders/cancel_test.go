@@ -3,7 +3,9 @@ package orders
 import (
 	"errors"
 	"testing"
+	"time"
 
+	"github.com/wa-shop/shop/pkg/standin/graph"
 	"github.com/wa-shop/shop/pkg/standin/stripe"
 )
 
@@ -102,5 +104,32 @@ func TestCancelExpiresASessionStoredAfterTheOrderWasRead(t *testing.T) {
 	}
 	if s := h.stripe.Sessions(); len(s) != 1 || s[0].Status != "expired" {
 		t.Errorf("%d sessions, the first %s; want one, expired", len(s), s[0].Status)
+	}
+}
+
+// A payment link that could not go out yet is not sent once its order is
+// cancelled: it would lead to an expired session.
+func TestACancelledOrdersUnsentLinkIsWithdrawn(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 3})
+	ctx := t.Context()
+	h.graph.Fail(graph.Failure{Count: 1, Status: 503, Code: 2, Message: "Service temporarily unavailable"})
+	o, err := h.svc.Create(ctx, h.request("wa:c5", "15550035", Line{"TEE-M", 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.CancelUnpaid(ctx, Customer{WaID: "15550035"}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	if _, err := h.svc.Outbox.RetryDue(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.graph.Messages("15550035")); n != 0 {
+		t.Errorf("%d messages sent for a cancelled order, want none", n)
+	}
+	var status, reason string
+	if err := h.db.QueryRow(ctx, `SELECT status, last_error FROM outbox WHERE order_id = $1 AND kind = $2`, o.ID, KindPaymentLink).
+		Scan(&status, &reason); err != nil || status != "failed" || reason != "order cancelled" {
+		t.Errorf("the link is %s (%s), %v; want failed, order cancelled", status, reason, err)
 	}
 }

@@ -198,8 +198,7 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 // so nobody pays it, and the hold just taken goes back.
 func (s *Service) unpayable(ctx context.Context, o *Order, sessionID string, queued uuid.UUID) (*Order, error) {
 	if queued != uuid.Nil {
-		if _, err := s.DB.Exec(ctx, `UPDATE outbox SET status = 'failed', last_error = 'order no longer payable', updated_at = now()
-			WHERE id = $1 AND status = 'pending' AND attempts = 0`, queued); err != nil {
+		if err := outbox.Withdraw(ctx, s.DB, o.ID, KindPaymentLink, "order no longer payable", s.Now()); err != nil {
 			s.Log.WarnContext(ctx, "withdraw payment link", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
 		}
 	}
@@ -274,7 +273,7 @@ func (s *Service) reserve(ctx context.Context, h inventory.Hold) (inventory.Rese
 // once its hold expires.
 func (s *Service) abandon(ctx context.Context, o *Order, reason string, shortages []Shortage) {
 	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		_, err := cancel(ctx, tx, o.ID, reason, shortages)
+		_, err := cancel(ctx, tx, o.ID, reason, shortages, s.Now())
 		return err
 	})
 	if err == nil {

@@ -34,9 +34,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Row statuses, as the outbox table stores them. Meta's status webhooks use
@@ -138,6 +140,26 @@ func (m Message) fallback() *string {
 	}
 	s := string(m.Fallback)
 	return &s
+}
+
+// Execer is what Withdraw needs: a transaction, or a pool when the order's
+// change is already committed.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Withdraw gives up, in the caller's transaction, the order's message of
+// kind that no sender holds: the change it announced was undone (a payment
+// link for an order cancelled before the link went out). A send under way
+// finishes; the rest is never sent. now is the clock leases are taken by.
+func Withdraw(ctx context.Context, q Execer, orderID uuid.UUID, kind, reason string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE outbox SET status = 'failed', last_error = $3, updated_at = $4::timestamptz
+		WHERE order_id = $1 AND kind = $2 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $4::timestamptz)`,
+		orderID, kind, reason, now)
+	if err != nil {
+		return fmt.Errorf("withdraw %s: %w", kind, err)
+	}
+	return nil
 }
 
 // QueueEnqueue adds m to a batch the caller sends as one implicit
