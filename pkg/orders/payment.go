@@ -207,6 +207,12 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 	}
 	refundID, err := s.Checkout.Refund(ctx, e.PaymentIntentID, 0, "refund-out-of-stock-"+o.ID.String(),
 		map[string]string{"order_id": o.ID.String(), "reason": "out_of_stock"})
+	if payments.IsAlreadyRefunded(err) {
+		// This refund went through on an earlier try whose record failed
+		// (Stripe keeps an idempotent answer only 24 hours), or someone
+		// refunded by hand: record it as refunded all the same.
+		refundID, err = "", nil
+	}
 	if err != nil && !payments.IsTransient(err) {
 		// Stripe refused for good (the charge was disputed or refunded
 		// already, say): retrying for three days changes nothing.

@@ -510,3 +510,27 @@ func TestALatePaymentSurvivesARebuildBeforeItsCommit(t *testing.T) {
 		t.Errorf("%d refunds for a payment whose stock was there", n)
 	}
 }
+
+func TestARefundStripeSaysIsDoneAlreadyIsRecorded(t *testing.T) {
+	h := newHarness(t, map[string]int{"TEE-M": 2})
+	late, err := h.svc.Create(t.Context(), h.request("wa:done", "15550113", Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Inventory.Release(t.Context(), late.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Create(t.Context(), h.request("wa:took2", "15550114", Line{"TEE-M", 2})); err != nil {
+		t.Fatal(err)
+	}
+	h.stripe.Fail(stripe.Failure{Count: 1, Status: 400, Code: "charge_already_refunded", Message: "Charge has already been refunded."})
+	if res, err := h.stripe.Pay(t.Context(), late.CheckoutID, false); err != nil || res.WebhookStatus != 200 {
+		t.Fatalf("pay: %v, webhook %d", err, res.WebhookStatus)
+	}
+	if got, _ := get(t.Context(), h.db, late.ID); got.Status != StatusRefunded {
+		t.Errorf("order is %s, want refunded: the money is back", got.Status)
+	}
+	if n := len(h.graph.Messages("15550113")); n != 2 { // payment link, then the apology
+		t.Errorf("%d messages to the customer, want 2", n)
+	}
+}

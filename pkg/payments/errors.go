@@ -44,6 +44,13 @@ func IsTransient(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &netErr)
 }
 
+// IsAlreadyRefunded reports whether Stripe refused a refund because the
+// charge was refunded in full already: the money is back all the same.
+func IsAlreadyRefunded(err error) bool {
+	var se *stripe.Error
+	return errors.As(err, &se) && se.Code == stripe.ErrorCodeChargeAlreadyRefunded
+}
+
 // stripeTransient classifies Stripe's answer.
 //
 // From docs.stripe.com/api/errors: 4xx means "failed given the information
