@@ -146,17 +146,7 @@ func TestLatePaymentWithStockLeftIsSold(t *testing.T) {
 
 func TestLatePaymentWithoutStockIsRefunded(t *testing.T) {
 	h := newHarness(t, map[string]int{"TEE-M": 2})
-	late, err := h.svc.Create(t.Context(), h.request("wa:late", "15550104", Line{"TEE-M", 2}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.svc.Inventory.Release(t.Context(), late.ID.String()); err != nil {
-		t.Fatal(err)
-	}
-	other, err := h.svc.Create(t.Context(), h.request("wa:other", "15550105", Line{"TEE-M", 2}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	late, other := soldOut(t, h, "15550104", "15550105")
 	if _, err := h.stripe.Pay(t.Context(), late.CheckoutID, false); err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +222,33 @@ func payQuietly(t *testing.T, h *harness, sessionID string) []byte {
 		t.Fatalf("%d events recorded, want one more", len(events)-before)
 	}
 	return events[len(events)-1].Event
+}
+
+// soldOut leaves an unpaid order (of waID) whose hold lapsed and whose
+// stock another customer (otherWaID) holds now, and returns both orders:
+// paying the first is a late payment without stock.
+func soldOut(t *testing.T, h *harness, waID, otherWaID string) (late, other *Order) {
+	t.Helper()
+	late, err := h.svc.Create(t.Context(), h.request("wa:"+waID, waID, Line{"TEE-M", 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Inventory.Release(t.Context(), late.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	if other, err = h.svc.Create(t.Context(), h.request("wa:"+otherWaID, otherWaID, Line{"TEE-M", 2})); err != nil {
+		t.Fatal(err)
+	}
+	return late, other
+}
+
+// sessionCompleted is a checkout.session.completed event for o, paid
+// through paymentIntent.
+func sessionCompleted(id string, o *Order, paymentIntent string, created time.Time) []byte {
+	return fmt.Appendf(nil, `{"id":%q,"object":"event","api_version":"2024-06-20","created":%d,
+		"type":"checkout.session.completed","data":{"object":{"id":%q,"object":"checkout.session",
+		"client_reference_id":%q,"payment_status":"paid","payment_intent":%q,"amount_total":%d,"currency":"usd"}}}`,
+		id, created.Unix(), o.CheckoutID, o.ID, paymentIntent, o.TotalMinor)
 }
 
 // deliver posts a Stripe event to payment-callback signed with secret.
@@ -322,16 +339,7 @@ func TestConfirmationSurvivesAGraphOutage(t *testing.T) {
 
 func TestARefundStripeRefusesIsLeftToAPerson(t *testing.T) {
 	h := newHarness(t, map[string]int{"TEE-M": 2})
-	late, err := h.svc.Create(t.Context(), h.request("wa:refused", "15550108", Line{"TEE-M", 2}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.svc.Inventory.Release(t.Context(), late.ID.String()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.svc.Create(t.Context(), h.request("wa:took", "15550109", Line{"TEE-M", 2})); err != nil {
-		t.Fatal(err)
-	}
+	late, _ := soldOut(t, h, "15550108", "15550109")
 	h.stripe.Fail(stripe.Failure{Count: 1, Status: 400, Code: "charge_disputed", Message: "This charge is disputed."})
 	res, err := h.stripe.Pay(t.Context(), late.CheckoutID, false)
 	if err != nil || res.WebhookStatus != 200 {
@@ -491,11 +499,7 @@ func TestALatePaymentSurvivesARebuildBeforeItsCommit(t *testing.T) {
 	}}
 	hook.armed.Store(true)
 	h.rdb.AddHook(hook)
-	paid := fmt.Appendf(nil, `{"id":"evt_paid_rebuilt","object":"event","api_version":"2024-06-20","created":%d,
-		"type":"checkout.session.completed","data":{"object":{"id":%q,"object":"checkout.session",
-		"client_reference_id":%q,"payment_status":"paid","payment_intent":"pi_rebuilt","amount_total":%d,"currency":"usd"}}}`,
-		h.clock.Now().Unix(), o.CheckoutID, o.ID, o.TotalMinor)
-	if st := deliver(t, h, paid, webhookSecret); st != 200 {
+	if st := deliver(t, h, sessionCompleted("evt_paid_rebuilt", o, "pi_rebuilt", h.clock.Now()), webhookSecret); st != 200 {
 		t.Fatalf("payment: status %d", st)
 	}
 	if hook.armed.Load() {
@@ -513,16 +517,7 @@ func TestALatePaymentSurvivesARebuildBeforeItsCommit(t *testing.T) {
 
 func TestARefundStripeSaysIsDoneAlreadyIsRecorded(t *testing.T) {
 	h := newHarness(t, map[string]int{"TEE-M": 2})
-	late, err := h.svc.Create(t.Context(), h.request("wa:done", "15550113", Line{"TEE-M", 2}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.svc.Inventory.Release(t.Context(), late.ID.String()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.svc.Create(t.Context(), h.request("wa:took2", "15550114", Line{"TEE-M", 2})); err != nil {
-		t.Fatal(err)
-	}
+	late, _ := soldOut(t, h, "15550113", "15550114")
 	h.stripe.Fail(stripe.Failure{Count: 1, Status: 400, Code: "charge_already_refunded", Message: "Charge has already been refunded."})
 	if res, err := h.stripe.Pay(t.Context(), late.CheckoutID, false); err != nil || res.WebhookStatus != 200 {
 		t.Fatalf("pay: %v, webhook %d", err, res.WebhookStatus)

@@ -128,11 +128,7 @@ func TestARefundOvertakingItsPayment(t *testing.T) {
 			if st := deliver(t, h, refund, webhookSecret); st != 200 {
 				t.Fatalf("refund: status %d", st)
 			}
-			paid := fmt.Appendf(nil, `{"id":"evt_paid_late","object":"event","api_version":"2024-06-20","created":%d,
-				"type":"checkout.session.completed","data":{"object":{"id":%q,"object":"checkout.session",
-				"client_reference_id":%q,"payment_status":"paid","payment_intent":"pi_late","amount_total":%d,"currency":"usd"}}}`,
-				h.clock.Now().Unix(), o.CheckoutID, o.ID, o.TotalMinor)
-			if st := deliver(t, h, paid, webhookSecret); st != 200 {
+			if st := deliver(t, h, sessionCompleted("evt_paid_late", o, "pi_late", h.clock.Now()), webhookSecret); st != 200 {
 				t.Fatalf("payment: status %d", st)
 			}
 		}, 2},
@@ -197,10 +193,7 @@ func TestARefundRacingItsPayment(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, o := range orders {
 		pi := fmt.Sprintf("pi_race_%d", i)
-		paid := fmt.Appendf(nil, `{"id":"evt_paid_race_%d","object":"event","api_version":"2024-06-20","created":%d,
-			"type":"checkout.session.completed","data":{"object":{"id":%q,"object":"checkout.session",
-			"client_reference_id":%q,"payment_status":"paid","payment_intent":%q,"amount_total":%d,"currency":"usd"}}}`,
-			i, h.clock.Now().Unix(), o.CheckoutID, o.ID, pi, o.TotalMinor)
+		paid := sessionCompleted(fmt.Sprintf("evt_paid_race_%d", i), o, pi, h.clock.Now())
 		refund := chargeRefundedWith(fmt.Sprintf("evt_refund_race_%d", i), pi, map[string]string{"order_id": o.ID.String()},
 			o.TotalMinor, o.TotalMinor, h.clock.Now())
 		for _, event := range [][]byte{paid, refund} {
