@@ -6,9 +6,9 @@ import (
 
 // A customer whose notice of a new number comes after they already wrote
 // from it: the row of the new number takes over their past orders, the
-// unpaid order of the old number stays behind (the new one has its own),
-// and messages queued for the old number go to the new one. Applying the
-// notice again changes nothing.
+// unpaid order of the old number is cancelled (the new one has its own, and
+// a customer has one) and follows, and messages queued for the old number
+// go to the new one. Applying the notice again changes nothing.
 func TestChangeIdentityMergesIntoAnExistingRow(t *testing.T) {
 	h := newHarness(t, map[string]int{"TEE-M": 10})
 	ctx := t.Context()
@@ -42,9 +42,20 @@ func TestChangeIdentityMergesIntoAnExistingRow(t *testing.T) {
 		return wa
 	}
 	queued := h.count(t, `SELECT count(*) FROM outbox WHERE recipient = '15550001' AND status = 'pending'`)
-	if owner(paid.ID) != "15550002" || owner(unpaidOld.ID) != "15550001" || owner(unpaidNew.ID) != "15550002" || queued != 0 {
+	if owner(paid.ID) != "15550002" || owner(unpaidOld.ID) != "15550002" || owner(unpaidNew.ID) != "15550002" || queued != 0 {
 		t.Errorf("paid order with %s, old unpaid with %s, new unpaid with %s, %d messages still for the old number;"+
-			" want 15550002, 15550001, 15550002, 0", owner(paid.ID), owner(unpaidOld.ID), owner(unpaidNew.ID), queued)
+			" want 15550002 for all, 0", owner(paid.ID), owner(unpaidOld.ID), owner(unpaidNew.ID), queued)
+	}
+	old, _ := get(ctx, h.db, unpaidOld.ID)
+	kept, _ := get(ctx, h.db, unpaidNew.ID)
+	if old.Status != StatusCancelled || kept.Status != StatusPendingPayment || h.available(t, "TEE-M") != 8 {
+		t.Errorf("old unpaid %s, new unpaid %s, %d available; want cancelled, pending_payment, 8",
+			old.Status, kept.Status, h.available(t, "TEE-M"))
+	}
+	for _, sess := range h.stripe.Sessions() {
+		if want := map[bool]string{true: "expired", false: "open"}[sess.ID == unpaidOld.CheckoutID]; sess.Status != want && sess.ID != paid.CheckoutID {
+			t.Errorf("session %s is %s, want %s", sess.ID, sess.Status, want)
+		}
 	}
 }
 
