@@ -262,6 +262,37 @@ func TestStatusesOutOfOrder(t *testing.T) {
 	}
 }
 
+// Meta accepts a message sent outside the customer's 24-hour window and
+// reports it failed later (131047) in a status: the message's template
+// fallback then goes out, once however often the status comes.
+func TestAFailedStatusOutsideTheWindowSendsTheTemplate(t *testing.T) {
+	t.Setenv("PAYMENT_LINK_TEMPLATE", "payment_link")
+	c := newChat(t)
+	c.say(c.text("wamid.buy", "buy TEE 1"))
+	sent := c.shop.graph.Messages("15550001")
+	if len(sent) != 1 {
+		t.Fatalf("%d messages", len(sent))
+	}
+	failed := fmt.Appendf(nil, `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+		"value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+		"statuses":[{"id":%q,"status":"failed","timestamp":"%d","recipient_id":"15550001",
+			"errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message",
+				"error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}]}]}}]}]}`,
+		sent[0].ID, time.Now().Unix())
+	for range 2 {
+		if code := c.post(failed); code != 200 {
+			t.Fatalf("failed status: %d", code)
+		}
+	}
+	sent = c.shop.graph.Messages("15550001")
+	if len(sent) != 2 || !bytes.Contains(sent[1].Body, []byte(`"name":"payment_link"`)) {
+		t.Fatalf("%d messages, want the link and then its template", len(sent))
+	}
+	if n := c.count(`SELECT count(*) FROM outbox WHERE kind = 'payment_link:template' AND status = 'sent'`); n != 1 {
+		t.Errorf("%d template rows sent, want 1", n)
+	}
+}
+
 // Netlify base64-encodes bodies it does not take for text; the signature
 // is over the decoded bytes, which the adapter restores.
 func TestABase64BodyThroughTheLambdaAdapter(t *testing.T) {

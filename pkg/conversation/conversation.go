@@ -62,6 +62,9 @@ func (c *Conversation) Receive(ctx context.Context, b *whatsapp.Batch) error {
 			reason = fmt.Sprintf("%d %s", st.Errors[0].Code, st.Errors[0].Title)
 		}
 		err := c.Outbox.UpdateStatus(ctx, st.ID, st.BizOpaqueCallbackData, st.Status, reason)
+		if err == nil && st.Status == outbox.StatusFailed && st.WindowClosed() {
+			err = c.Outbox.SendFallback(ctx, st.ID)
+		}
 		if err != nil && !errors.Is(err, outbox.ErrUnknownMessage) && !errors.Is(err, outbox.ErrUnknownStatus) {
 			first = cmpErr(first, err)
 		}

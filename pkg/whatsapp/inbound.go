@@ -300,6 +300,18 @@ func (v *Value) sender(m *Message) Contact {
 	return Contact{}
 }
 
+// WindowClosed says whether a failed status reports a message refused
+// because the customer last wrote more than 24 hours ago: only a template
+// reaches them now.
+func (s Status) WindowClosed() bool {
+	for _, e := range s.Errors {
+		if e.Code == codeReengagement {
+			return true
+		}
+	}
+	return false
+}
+
 // Statuses flattens the statuses, unfiltered: a wamid is unique.
 func (b *Batch) Statuses() []Status {
 	var out []Status
