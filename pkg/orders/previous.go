@@ -57,7 +57,7 @@ func (s *Service) cancelReplaced(ctx context.Context, o *Order) (changed bool, e
 				return nil // settled meanwhile, or a session to expire first
 			}
 			if err == nil {
-				changed, err = cancel(ctx, tx, o.ID, "replaced", nil, s.Now())
+				changed, err = cancel(ctx, tx, o.ID, "replaced", nil)
 			}
 			return err
 		})

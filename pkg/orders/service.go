@@ -186,7 +186,7 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 		return nil, unavailable("store checkout session", err)
 	}
 	if !stored {
-		return s.unpayable(ctx, o, session.ID, queued)
+		return s.unpayable(ctx, o, session.ID)
 	}
 	o.CheckoutID, o.CheckoutURL = session.ID, session.URL
 	s.deliver(ctx, o, queued)
@@ -194,14 +194,10 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 }
 
 // unpayable undoes the end of a resume whose order was settled meanwhile
-// (cleanup expired it): the link is not sent, the new session is expired
-// so nobody pays it, and the hold just taken goes back.
-func (s *Service) unpayable(ctx context.Context, o *Order, sessionID string, queued uuid.UUID) (*Order, error) {
-	if queued != uuid.Nil {
-		if err := outbox.Withdraw(ctx, s.DB, o.ID, KindPaymentLink, "order no longer payable", s.Now()); err != nil {
-			s.Log.WarnContext(ctx, "withdraw payment link", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
-		}
-	}
+// (cleanup expired it): the new session is expired so nobody pays it, and
+// the hold just taken goes back. No link is sent: one is owed only while
+// the order is pending payment.
+func (s *Service) unpayable(ctx context.Context, o *Order, sessionID string) (*Order, error) {
 	if _, err := s.Checkout.ExpireSession(ctx, sessionID); err != nil {
 		// A payment would still be refunded or re-reserved by the late-payment path.
 		s.Log.WarnContext(ctx, "expire unneeded session", slog.String("order_id", o.ID.String()), slog.String("error", err.Error()))
@@ -273,7 +269,7 @@ func (s *Service) reserve(ctx context.Context, h inventory.Hold) (inventory.Rese
 // once its hold expires.
 func (s *Service) abandon(ctx context.Context, o *Order, reason string, shortages []Shortage) {
 	err := pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
-		_, err := cancel(ctx, tx, o.ID, reason, shortages, s.Now())
+		_, err := cancel(ctx, tx, o.ID, reason, shortages)
 		return err
 	})
 	if err == nil {

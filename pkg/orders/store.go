@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/wa-shop/shop/pkg/outbox"
 )
 
 // querier is what both a pool and a transaction offer.
@@ -169,21 +166,18 @@ func markHeld(ctx context.Context, q querier, id uuid.UUID) error {
 	return err
 }
 
-// cancel moves a pending order to cancelled and gives up its reservations
-// and its unsent payment link, in one transaction; reason and shortages are
-// kept for replies to retries.
+// cancel moves a pending order to cancelled and gives up its reservations,
+// in one transaction; reason and shortages are kept for replies to retries.
+// A payment link not sent yet is not sent after (outbox owed_while).
 // It reports whether this call made the change.
-func cancel(ctx context.Context, tx pgx.Tx, id uuid.UUID, reason string, shortages []Shortage, now time.Time) (bool, error) {
+func cancel(ctx context.Context, tx pgx.Tx, id uuid.UUID, reason string, shortages []Shortage) (bool, error) {
 	meta, _ := json.Marshal(map[string]any{"cancel_reason": reason, "shortages": shortages})
 	tag, err := tx.Exec(ctx, `UPDATE orders SET status = 'cancelled', metadata = metadata || $2, updated_at = now()
 		WHERE id = $1 AND status = 'pending_payment'`, id, string(meta))
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
 	}
-	if _, err = tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
-		WHERE order_id = $1 AND state IN ('pending', 'held')`, id); err != nil {
-		return false, err
-	}
-	// Its link, if not yet sent, would lead to an expired session.
-	return true, outbox.Withdraw(ctx, tx, id, KindPaymentLink, "order cancelled", now)
+	_, err = tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
+		WHERE order_id = $1 AND state IN ('pending', 'held')`, id)
+	return err == nil, err
 }

@@ -72,17 +72,31 @@ func (o *Outbox) Deliver(ctx context.Context, id uuid.UUID) (Outcome, error) {
 // tried, or its retry time has come) and with no live lease. Concurrent
 // takers serialise on the row; Postgres re-checks the condition for the
 // second, which then matches nothing. No transaction stays open after it.
+// A row owed only while its order has a status it no longer has is given
+// up instead of taken.
 func (o *Outbox) take(ctx context.Context, id uuid.UUID, now time.Time) (leased, bool, error) {
 	r := leased{id: id}
 	var ageSeconds float64
+	var owed bool
 	err := o.DB.QueryRow(ctx, `
-		UPDATE outbox
-		SET lease_until = $3::timestamptz, attempts = attempts + 1, updated_at = $2::timestamptz
-		WHERE id = $1 AND status = 'pending'
-		  AND (attempts = 0 OR next_attempt_at <= $2::timestamptz)
-		  AND (lease_until IS NULL OR lease_until <= $2::timestamptz)
-		RETURNING order_id, kind, recipient, payload, fallback, attempts, extract(epoch FROM now() - created_at)`,
-		id, now, now.Add(o.lease())).Scan(&r.orderID, &r.kind, &r.recipient, &r.payload, &r.fallback, &r.attempts, &ageSeconds)
+		WITH due AS (
+			SELECT id, owed_while IS NULL
+			       OR EXISTS (SELECT 1 FROM orders WHERE orders.id = outbox.order_id AND orders.status = outbox.owed_while) AS owed
+			FROM outbox
+			WHERE id = $1 AND status = 'pending'
+			  AND (attempts = 0 OR next_attempt_at <= $2::timestamptz)
+			  AND (lease_until IS NULL OR lease_until <= $2::timestamptz)
+			FOR UPDATE
+		)
+		UPDATE outbox o
+		SET lease_until = CASE WHEN due.owed THEN $3::timestamptz END,
+		    attempts = o.attempts + CASE WHEN due.owed THEN 1 ELSE 0 END,
+		    status = CASE WHEN due.owed THEN o.status ELSE 'failed' END,
+		    last_error = CASE WHEN due.owed THEN o.last_error ELSE 'not owed: the order is no longer ' || o.owed_while END,
+		    updated_at = $2::timestamptz
+		FROM due WHERE o.id = due.id
+		RETURNING due.owed, o.order_id, o.kind, o.recipient, o.payload, o.fallback, o.attempts, extract(epoch FROM now() - o.created_at)`,
+		id, now, now.Add(o.lease())).Scan(&owed, &r.orderID, &r.kind, &r.recipient, &r.payload, &r.fallback, &r.attempts, &ageSeconds)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, false, nil
 	}
@@ -90,7 +104,10 @@ func (o *Outbox) take(ctx context.Context, id uuid.UUID, now time.Time) (leased,
 	if err != nil {
 		return r, false, fmt.Errorf("lease outbox %s: %w", id, err)
 	}
-	return r, true, nil
+	if !owed {
+		o.log().InfoContext(ctx, "outbox message no longer owed; not sent", o.attrs(r)...)
+	}
+	return r, owed, nil
 }
 
 // send calls the Sender and records what happened.

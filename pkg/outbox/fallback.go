@@ -31,10 +31,10 @@ func (o *Outbox) SendFallback(ctx context.Context, providerMessageID string) err
 			FOR UPDATE
 		), taken AS (
 			UPDATE outbox o SET fallback = NULL, updated_at = $2::timestamptz FROM old WHERE o.id = old.id
-			RETURNING o.order_id, o.kind, o.recipient, old.fallback
+			RETURNING o.order_id, o.kind, o.recipient, old.fallback, o.owed_while
 		)
-		INSERT INTO outbox (order_id, kind, recipient, payload)
-		SELECT order_id, kind || $3, recipient, fallback FROM taken
+		INSERT INTO outbox (order_id, kind, recipient, payload, owed_while)
+		SELECT order_id, kind || $3, recipient, fallback, owed_while FROM taken
 		ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING
 		RETURNING id`, providerMessageID, o.now(), fallbackSuffix).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -34,11 +34,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Row statuses, as the outbox table stores them. Meta's status webhooks use
@@ -142,26 +140,6 @@ func (m Message) fallback() *string {
 	return &s
 }
 
-// Execer is what Withdraw needs: a transaction, or a pool when the order's
-// change is already committed.
-type Execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-// Withdraw gives up, in the caller's transaction, the order's message of
-// kind that no sender holds: the change it announced was undone (a payment
-// link for an order cancelled before the link went out). A send under way
-// finishes; the rest is never sent. now is the clock leases are taken by.
-func Withdraw(ctx context.Context, q Execer, orderID uuid.UUID, kind, reason string, now time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE outbox SET status = 'failed', last_error = $3, updated_at = $4::timestamptz
-		WHERE order_id = $1 AND kind = $2 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $4::timestamptz)`,
-		orderID, kind, reason, now)
-	if err != nil {
-		return fmt.Errorf("withdraw %s: %w", kind, err)
-	}
-	return nil
-}
-
 // QueueEnqueue adds m to a batch the caller sends as one implicit
 // transaction with the state change that owes it: one statement instead of
 // a transaction of its own. After the batch is sent, *id holds the
@@ -172,11 +150,13 @@ func QueueEnqueue(b *pgx.Batch, m Message, id *uuid.UUID) error {
 	return queueEnqueue(b, m, "", id)
 }
 
-// QueueEnqueueWhile is QueueEnqueue for a message owed only if its order
-// has orderStatus when the batch reaches it: queued after a conditional
-// update in the same batch, it is queued only if that update took (the
-// update holds the order's row lock until the batch commits). *id is then
-// uuid.Nil unless the order already had such a message.
+// QueueEnqueueWhile is QueueEnqueue for a message owed only while its order
+// has orderStatus: queued after a conditional update in the same batch, it
+// is queued only if that update took (the update holds the order's row lock
+// until the batch commits), and it is sent only if the order still has that
+// status when a sender takes it (a retry may come after the order moved
+// on). *id is uuid.Nil unless the message was queued or the order already
+// had one.
 func QueueEnqueueWhile(b *pgx.Batch, m Message, orderStatus string, id *uuid.UUID) error {
 	if orderStatus == "" {
 		return fmt.Errorf("enqueue %s: an order status is required", m.Kind)
@@ -191,16 +171,16 @@ func queueEnqueue(b *pgx.Batch, m Message, orderStatus string, id *uuid.UUID) er
 	if m.OrderID == nil {
 		return fmt.Errorf("enqueue %s in a batch: an order is required", m.Kind)
 	}
-	source := `VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)`
+	source := `VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, NULL)`
 	args := []any{m.OrderID, m.Kind, m.Recipient, string(m.Payload), m.fallback()}
 	if orderStatus != "" {
-		source = `SELECT $1, $2, $3, $4::jsonb, $5::jsonb
+		source = `SELECT $1, $2, $3, $4::jsonb, $5::jsonb, $6
 			WHERE EXISTS (SELECT 1 FROM orders WHERE id = $1 AND status = $6)`
 		args = append(args, orderStatus)
 	}
 	b.Queue(`
 		WITH queued AS (
-			INSERT INTO outbox (order_id, kind, recipient, payload, fallback)
+			INSERT INTO outbox (order_id, kind, recipient, payload, fallback, owed_while)
 			`+source+`
 			ON CONFLICT (order_id, kind) WHERE order_id IS NOT NULL DO NOTHING
 			RETURNING id
