@@ -295,3 +295,25 @@ func TestAResumeThatLosesToCleanup(t *testing.T) {
 		t.Errorf("%d messages queued for the expired order, want none", n)
 	}
 }
+
+// An order of many different items still gets its payment link: the
+// message lists a few and the checkout page the rest, as Meta takes 1,024
+// characters in an interactive message's body.
+func TestAPaymentLinkForManyItemsFitsMetasLimit(t *testing.T) {
+	stock := map[string]int{}
+	var lines []Line
+	for i := range 40 {
+		sku := fmt.Sprintf("TEE-%02d", i)
+		stock[sku] = 1
+		lines = append(lines, Line{sku, 1})
+	}
+	h := newHarness(t, stock)
+	o, err := h.svc.Create(t.Context(), h.request("wa:many", "15550040", lines...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := h.graph.Messages(o.WaID)
+	if len(sent) != 1 || !strings.Contains(string(sent[0].Body), "and 32 more items") {
+		t.Fatalf("%d messages sent; want the payment link, listing 8 items and 32 more", len(sent))
+	}
+}

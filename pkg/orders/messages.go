@@ -22,10 +22,18 @@ const (
 
 // paymentLink is the WhatsApp message that asks the customer to pay: the
 // order, and a "Pay now" button that opens the Checkout page.
+// linkItems is how many items a payment link lists before "and N more".
+const linkItems = 8
+
 func (s *Service) paymentLink(o *Order, url string) outbox.Message {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Your order %s:\n", ShortID(o.ID.String()))
-	for _, it := range o.Items {
+	for i, it := range o.Items {
+		if i == linkItems && len(o.Items) > linkItems+1 {
+			// Meta takes 1,024 characters in the message: the checkout page lists them all.
+			fmt.Fprintf(&b, "• and %d more items\n", len(o.Items)-linkItems)
+			break
+		}
 		fmt.Fprintf(&b, "• %d × %s — %s\n", it.Quantity, it.Title,
 			catalog.Money{Minor: it.UnitPriceMinor * int64(it.Quantity), Currency: o.Currency})
 	}

@@ -13,6 +13,7 @@ const (
 	maxButtonText      = 20
 	maxSectionTitle    = 24
 	maxHeaderText      = 60
+	maxBodyText        = 1024 // an interactive message's body
 )
 
 // Row is one choice in a list message; ID comes back in the list_reply.
@@ -72,7 +73,7 @@ func List(body, button string, sections ...Section) json.RawMessage {
 		}
 	}
 	return mustJSON(interactivePayload{Type: "interactive", Interactive: interactiveContent{
-		Type: "list", Body: interactiveBody{Text: body},
+		Type: "list", Body: interactiveBody{Text: cut(body, maxBodyText)},
 		Action: interactiveAction{Button: cut(button, maxButtonText), Sections: sections},
 	}})
 }
@@ -85,7 +86,7 @@ func ProductList(catalogID, header, body string, sections ...Section) json.RawMe
 	}
 	return mustJSON(interactivePayload{Type: "interactive", Interactive: interactiveContent{
 		Type: "product_list", Header: &interactiveText{Type: "text", Text: cut(header, maxHeaderText)},
-		Body:   interactiveBody{Text: body},
+		Body:   interactiveBody{Text: cut(body, maxBodyText)},
 		Action: interactiveAction{CatalogID: catalogID, Sections: sections},
 	}})
 }
@@ -172,5 +173,5 @@ func interactive(kind, body string, action any) json.RawMessage {
 		Type   string          `json:"type"`
 		Body   interactiveBody `json:"body"`
 		Action any             `json:"action"`
-	}{kind, interactiveBody{Text: body}, action}})
+	}{kind, interactiveBody{Text: cut(body, maxBodyText)}, action}})
 }

@@ -55,6 +55,36 @@ func TestLongTitlesAreCutToMetasLimits(t *testing.T) {
 	}
 }
 
+func TestLongBodiesAreCutToMetasLimits(t *testing.T) {
+	long := strings.Repeat("é", 5000)
+	var body struct {
+		Text        struct{ Body string }
+		Interactive struct{ Body struct{ Text string } }
+	}
+	tests := []struct {
+		name    string
+		payload json.RawMessage
+		text    func() string
+		want    int
+	}{
+		{"text", Text(long), func() string { return body.Text.Body }, maxTextBody},
+		{"cta_url", CTAURL(long, "Pay now", "https://pay.example/1"), func() string { return body.Interactive.Body.Text }, maxBodyText},
+		{"list", List(long, "View", Section{Rows: []Row{{ID: "x", Title: "x"}}}), func() string { return body.Interactive.Body.Text }, maxBodyText},
+		{"buttons", Buttons(long, ReplyButton{"a", "Yes"}), func() string { return body.Interactive.Body.Text }, maxBodyText},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body.Text.Body, body.Interactive.Body.Text = "", ""
+			if err := json.Unmarshal(tt.payload, &body); err != nil {
+				t.Fatal(err)
+			}
+			if got := len([]rune(tt.text())); got != tt.want {
+				t.Errorf("%d characters, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestTemplateWithURLButton(t *testing.T) {
 	got := string(TemplateWithURLButton("payment_link", "en", "cs_test_1", "Ada", "A1B2C3D4"))
 	want := `{"type":"template","template":{"name":"payment_link","language":{"code":"en"},"components":[` +

@@ -22,8 +22,11 @@ type textContent struct {
 // sent within 24 hours of the customer's last message; outside that window
 // Meta refuses it (131047) and only a template will do.
 func Text(body string) json.RawMessage {
-	return mustJSON(textPayload{Type: "text", Text: textContent{Body: body}})
+	return mustJSON(textPayload{Type: "text", Text: textContent{Body: cut(body, maxTextBody)}})
 }
+
+// maxTextBody is the longest text message Meta takes.
+const maxTextBody = 4096
 
 type templatePayload struct {
 	Type     string          `json:"type"`

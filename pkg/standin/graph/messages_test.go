@@ -102,6 +102,8 @@ func TestSendValidatesLikeMeta(t *testing.T) {
 		{"list without rows", list(0), notValid131009("Min allowed rows: 1")},
 		{"list without body", without(list(1), "interactive", "body"), invalid100()},
 
+		{"body at 1024 characters", withBody(buttons(1), strings.Repeat("é", 1024)), graphErr{Status: 200}},
+		{"body over 1024 characters", withBody(buttons(1), strings.Repeat("a", 1025)), invalid100()},
 		{"3 buttons", buttons(3), graphErr{Status: 200}},
 		{"4 buttons", buttons(4), notValid131009("Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3")},
 		{"no buttons", buttons(0), notValid131009("Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: 3")},
@@ -183,6 +185,15 @@ func list(rowsPerSection ...int) map[string]any {
 		"body":   map[string]any{"text": "Pick one"},
 		"action": map[string]any{"button": "Options", "sections": sections},
 	})
+}
+
+// withBody sets an interactive message's body text.
+func withBody(m map[string]any, text string) map[string]any {
+	out := copyMap(m)
+	in := copyMap(out["interactive"].(map[string]any))
+	in["body"] = map[string]any{"text": text}
+	out["interactive"] = in
+	return out
 }
 
 func buttons(n int) map[string]any {

@@ -87,6 +87,7 @@ type template struct {
 // Limits Meta documents for the message types the shop sends.
 const (
 	maxTextBody      = 4096
+	maxInteractive   = 1024 // an interactive message's body text
 	maxListSections  = 10
 	maxListRows      = 10 // across all sections
 	maxButtons       = 3
@@ -164,6 +165,9 @@ func validateInteractive(in *interactive) *Error {
 	needsBody := in.Type != "product"
 	if needsBody && (in.Body == nil || in.Body.Text == "") {
 		return ptr(invalidParameter("The parameter interactive['body']['text'] is required."))
+	}
+	if in.Body != nil && utf8.RuneCountInString(in.Body.Text) > maxInteractive {
+		return ptr(invalidParameter(fmt.Sprintf("Param interactive['body']['text'] must be at most %d characters long.", maxInteractive)))
 	}
 	switch in.Type {
 	case "list":
