@@ -225,6 +225,38 @@ func TestAStaleMessageHoldsNothing(t *testing.T) {
 	}
 }
 
+// A message delivered days late, after an outage: Meta refuses the reply
+// (the 24-hour window closed). Retrying cannot change that, so the message
+// is answered 200 and recorded, not retried for a week.
+func TestAReplyOutsideTheWindowIsNotRetried(t *testing.T) {
+	c := newChat(t)
+	c.shop.graph.Fail(graph.Failure{Count: 1, Status: 400, Code: 131047, Message: "Re-engagement message"})
+	late := fmt.Sprintf(`{"from":"15550001","id":"wamid.days","timestamp":"%d","type":"text","text":{"body":"hi"}}`,
+		time.Now().Add(-30*time.Hour).Unix())
+	if st := c.say(late); st != 200 {
+		t.Fatalf("status %d, want 200", st)
+	}
+	if n := c.count(`SELECT count(*) FROM processed_messages WHERE wa_message_id = 'wamid.days'`); n != 1 {
+		t.Errorf("message recorded %d times, want 1", n)
+	}
+}
+
+// "More…" tapped on a list sent before the catalogue shrank, or a page id
+// nobody sent: the customer gets the first page, not a list Meta refuses.
+func TestAPagePastTheEndShowsTheFirst(t *testing.T) {
+	c := newChat(t)
+	for i, page := range []string{"page:7", "page:999999999999999"} {
+		reply := c.message(fmt.Sprintf("wamid.page%d", i), "interactive",
+			fmt.Sprintf(`"interactive":{"type":"list_reply","list_reply":{"id":%q,"title":"More…"}}`, page))
+		if st := c.say(reply); st != 200 {
+			t.Fatalf("%s: status %d", page, st)
+		}
+		if r := c.replies(); len(r) != i+1 || !strings.Contains(r[i], `"rows":[{`) {
+			t.Errorf("%s: %d replies, the last %.80s; want a list with rows", page, len(r), r[len(r)-1])
+		}
+	}
+}
+
 // A failure answers 5xx; Meta's retry then does the work exactly once.
 func TestAGraphFailureIsRetriedByMeta(t *testing.T) {
 	c := newChat(t)

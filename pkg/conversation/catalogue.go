@@ -133,7 +133,12 @@ func (c *Conversation) catalogue(ctx context.Context, to string, page int, intro
 	if c.CatalogID != "" {
 		return c.reply(ctx, to, whatsapp.ProductList(c.CatalogID, "Our shop", body, productSections(all)...))
 	}
-	start := min(max(page, 0)*pageRows, len(all))
+	if page < 0 || page > len(all)/pageRows || page*pageRows >= len(all) {
+		// A "More" tapped after the catalogue shrank (or a page id nobody
+		// sent): start again, as a list without rows is refused.
+		page = 0
+	}
+	start := page * pageRows
 	end := min(start+pageRows, len(all))
 	if len(all)-start <= whatsapp.MaxListRows {
 		end = len(all) // the last page can use the tenth row

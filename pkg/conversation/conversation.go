@@ -154,11 +154,14 @@ func (c *Conversation) done(ctx context.Context, id string) (done bool, err erro
 
 // reply sends a message that follows no state change. A transient failure
 // is returned so Meta's retry brings the reply; a permanent one is logged
-// and the message counts as answered.
+// and the message counts as answered. So does a closed 24-hour window (a
+// message delivered late, after an outage): retrying cannot reopen it, and
+// a reply has no template to fall back on.
 func (c *Conversation) reply(ctx context.Context, to string, payload []byte) error {
 	_, err := c.Sender.Send(ctx, to, payload, uuid.Nil)
 	var permanent *outbox.PermanentError
-	if errors.As(err, &permanent) {
+	var closed *outbox.WindowClosedError
+	if errors.As(err, &permanent) || errors.As(err, &closed) {
 		c.Log.WarnContext(ctx, "reply refused", slog.String("error", err.Error()))
 		return nil
 	}
