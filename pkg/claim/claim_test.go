@@ -102,3 +102,20 @@ func TestOnceDoesTheWorkOnceAndGivesTheClaimBackOnFailure(t *testing.T) {
 		t.Errorf("work ran %d times, want 1", n)
 	}
 }
+
+func TestOnceGivesTheClaimBackWhenWorkPanics(t *testing.T) {
+	c := New(testenv.Redis(t), time.Minute)
+	notDone := func(context.Context) (bool, error) { return false, nil }
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		_ = c.Once(t.Context(), "evt:panic", notDone, func(context.Context) error { panic("bug") })
+	}()
+	ran := false
+	if err := c.Once(t.Context(), "evt:panic", notDone, func(context.Context) error { ran = true; return nil }); err != nil || !ran {
+		t.Errorf("after a panic: err %v, ran %v; want the claim free and the work done", err, ran)
+	}
+}

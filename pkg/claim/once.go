@@ -29,6 +29,11 @@ func (c *Claims) Once(ctx context.Context, key string, done func(context.Context
 		return ErrHeld
 	}
 	defer func() {
+		// A panic is a failure too: the claim goes back before it unwinds.
+		if p := recover(); p != nil {
+			release()
+			panic(p)
+		}
 		if err != nil {
 			release()
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -100,6 +101,14 @@ func (c *Conversation) bySender(ctx context.Context, messages []whatsapp.Inbound
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
+			defer func() {
+				// The adapter recovers only the request's own goroutine: a
+				// bug here must fail this delivery, not the whole instance.
+				if p := recover(); p != nil {
+					c.Log.ErrorContext(ctx, "panic handling a message", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+					errs[i] = fmt.Errorf("panic handling a message: %v", p)
+				}
+			}()
 			for _, m := range queues[sender] {
 				if err := c.handle(ctx, m); err != nil {
 					// Later messages wait for Meta's retry, so their order holds.
