@@ -134,10 +134,10 @@ type (
 	// decimal unit price, to turn into minor units with Currency's exponent,
 	// and Quantity.Int64 fails on anything but a whole number.
 	OrderItem struct {
-		ProductRetailerID string      `json:"product_retailer_id"`
-		Quantity          json.Number `json:"quantity"`
-		ItemPrice         json.Number `json:"item_price"`
-		Currency          string      `json:"currency"`
+		ProductRetailerID string `json:"product_retailer_id"`
+		Quantity          Number `json:"quantity"`
+		ItemPrice         Number `json:"item_price"`
+		Currency          string `json:"currency"`
 	}
 	// Media is an image, audio, video, document or sticker (by media ID).
 	Media struct {
@@ -151,10 +151,10 @@ type (
 	}
 	// Location is a shared place; Meta sends coordinates as JSON numbers.
 	Location struct {
-		Latitude  float64 `json:"latitude"`
-		Longitude float64 `json:"longitude"`
-		Name      string  `json:"name"`
-		Address   string  `json:"address"`
+		Latitude  Coordinate `json:"latitude"`
+		Longitude Coordinate `json:"longitude"`
+		Name      string     `json:"name"`
+		Address   string     `json:"address"`
 	}
 	// Reaction is an emoji on our message; none when it is taken back.
 	Reaction struct {
@@ -227,6 +227,39 @@ func (t *UnixTime) UnmarshalJSON(b []byte) error {
 	if sec, err := strconv.ParseInt(strings.Trim(string(b), `"`), 10, 64); err == nil && sec > 0 && sec < 1<<40 {
 		t.Time = time.Unix(sec, 0).UTC()
 	}
+	return nil
+}
+
+// Number is a JSON number as Meta wrote it. A value that is no number (a
+// string of letters, an object) reads as empty instead of failing the
+// whole signed delivery, which Meta would then retry for a week with every
+// other customer's messages in it; the item it belongs to is refused alone.
+type Number string
+
+func (n *Number) UnmarshalJSON(b []byte) error {
+	var v json.Number
+	if json.Unmarshal(b, &v) != nil {
+		v = ""
+	}
+	*n = Number(v)
+	return nil
+}
+
+// Int64 reads a whole number; anything else is an error.
+func (n Number) Int64() (int64, error) { return json.Number(n).Int64() }
+
+// Coordinate is a latitude or longitude; one that is no number reads as 0,
+// for the same reason as Number.
+type Coordinate float64
+
+func (c *Coordinate) UnmarshalJSON(b []byte) error {
+	var n Number
+	_ = n.UnmarshalJSON(b)
+	x, err := json.Number(n).Float64()
+	if err != nil {
+		x = 0
+	}
+	*c = Coordinate(x)
 	return nil
 }
 
