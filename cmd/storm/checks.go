@@ -184,7 +184,7 @@ func (sc *scenario) checkEvents(ctx context.Context, verdict func(bool, string, 
 // checkNotices: the customer hears about every outcome exactly once and
 // nothing waits in the outbox.
 func (sc *scenario) checkNotices(ctx context.Context, verdict func(bool, string, ...any)) error {
-	var paid, confirmed, expired, expiryNoticed, refunded, refundNoticed, failedPay, failedNoticed, pending, failed int
+	var paid, confirmed, expired, expiryNoticed, refunded, refundNoticed, failedPay, failedNoticed, pending, failed, withdrawn int
 	err := sc.st.db.QueryRow(ctx, `
 		WITH sent AS (SELECT order_id, kind FROM outbox WHERE status IN ('sent', 'delivered', 'read'))
 		SELECT
@@ -197,8 +197,9 @@ func (sc *scenario) checkNotices(ctx context.Context, verdict func(bool, string,
 			(SELECT count(*) FROM orders WHERE status = 'payment_failed'),
 			(SELECT count(*) FROM orders o WHERE status = 'payment_failed' AND (SELECT count(*) FROM sent s WHERE s.order_id = o.id AND s.kind = 'payment_failed') = 1),
 			(SELECT count(*) FROM outbox WHERE status = 'pending'),
-			(SELECT count(*) FROM outbox WHERE status = 'failed')`).
-		Scan(&paid, &confirmed, &expired, &expiryNoticed, &refunded, &refundNoticed, &failedPay, &failedNoticed, &pending, &failed)
+			(SELECT count(*) FROM outbox WHERE status = 'failed'),
+			(SELECT count(*) FROM outbox WHERE status = 'withdrawn')`).
+		Scan(&paid, &confirmed, &expired, &expiryNoticed, &refunded, &refundNoticed, &failedPay, &failedNoticed, &pending, &failed, &withdrawn)
 	if err != nil {
 		return err
 	}
@@ -206,7 +207,8 @@ func (sc *scenario) checkNotices(ctx context.Context, verdict func(bool, string,
 	verdict(expiryNoticed == expired && refundNoticed == refunded && failedNoticed == failedPay,
 		"every expired, refunded or failed payment has its notice: expired %d of %d, refunded %d of %d, payment failed %d of %d",
 		expiryNoticed, expired, refundNoticed, refunded, failedNoticed, failedPay)
-	verdict(pending == 0 && failed == 0, "no outbox message stuck: %d pending, %d failed", pending, failed)
+	verdict(pending == 0 && failed == 0, "no outbox message stuck: %d pending, %d failed (%d withdrawn: their order moved on before a retry)",
+		pending, failed, withdrawn)
 	return nil
 }
 

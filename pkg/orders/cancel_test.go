@@ -132,7 +132,7 @@ func TestACancelledOrdersUnsentLinkIsWithdrawn(t *testing.T) {
 	}
 	var status, reason string
 	if err := h.db.QueryRow(ctx, `SELECT status, last_error FROM outbox WHERE order_id = $1 AND kind = $2`, o.ID, KindPaymentLink).
-		Scan(&status, &reason); err != nil || status != "failed" || !strings.Contains(reason, "no longer pending_payment") {
-		t.Errorf("the link is %s (%s), %v; want failed, as the order is no longer pending payment", status, reason, err)
+		Scan(&status, &reason); err != nil || status != "withdrawn" || !strings.Contains(reason, "no longer pending_payment") {
+		t.Errorf("the link is %s (%s), %v; want withdrawn, as the order is no longer pending payment", status, reason, err)
 	}
 }

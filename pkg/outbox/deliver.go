@@ -91,12 +91,12 @@ func (o *Outbox) take(ctx context.Context, id uuid.UUID, now time.Time) (leased,
 		UPDATE outbox o
 		SET lease_until = CASE WHEN due.owed THEN $3::timestamptz END,
 		    attempts = o.attempts + CASE WHEN due.owed THEN 1 ELSE 0 END,
-		    status = CASE WHEN due.owed THEN o.status ELSE 'failed' END,
-		    last_error = CASE WHEN due.owed THEN o.last_error ELSE 'not owed: the order is no longer ' || o.owed_while END,
+		    status = CASE WHEN due.owed THEN o.status ELSE $4 END,
+		    last_error = CASE WHEN due.owed THEN o.last_error ELSE 'the order is no longer ' || o.owed_while END,
 		    updated_at = $2::timestamptz
 		FROM due WHERE o.id = due.id
 		RETURNING due.owed, o.order_id, o.kind, o.recipient, o.payload, o.fallback, o.attempts, extract(epoch FROM now() - o.created_at)`,
-		id, now, now.Add(o.lease())).Scan(&owed, &r.orderID, &r.kind, &r.recipient, &r.payload, &r.fallback, &r.attempts, &ageSeconds)
+		id, now, now.Add(o.lease()), StatusWithdrawn).Scan(&owed, &r.orderID, &r.kind, &r.recipient, &r.payload, &r.fallback, &r.attempts, &ageSeconds)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, false, nil
 	}

@@ -47,6 +47,9 @@ const (
 	StatusDelivered = "delivered"
 	StatusRead      = "read"
 	StatusFailed    = "failed"
+	// StatusWithdrawn is a message no longer owed: its order moved on
+	// before it could be sent (see QueueEnqueueWhile).
+	StatusWithdrawn = "withdrawn"
 )
 
 // Message is one message the customer must receive.
