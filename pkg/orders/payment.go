@@ -203,7 +203,7 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 	if e.PaymentIntentID == "" {
 		s.Log.ErrorContext(ctx, "paid order without stock has no payment intent to refund; refund it by hand",
 			slog.String("order_id", o.ID.String()), slog.String("stripe_event_id", e.ID))
-		return s.record(ctx, s.DB, e, &o.ID, "needs_manual_refund")
+		return s.leaveToAPerson(ctx, e, o)
 	}
 	refundID, err := s.Checkout.Refund(ctx, e.PaymentIntentID, 0, "refund-out-of-stock-"+o.ID.String(),
 		map[string]string{"order_id": o.ID.String(), "reason": "out_of_stock"})
@@ -218,7 +218,7 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 		// already, say): retrying for three days changes nothing.
 		s.Log.ErrorContext(ctx, "stripe refused to refund a paid order without stock; refund it by hand",
 			slog.String("order_id", o.ID.String()), slog.String("stripe_event_id", e.ID), slog.String("error", err.Error()))
-		return s.record(ctx, s.DB, e, &o.ID, "needs_manual_refund")
+		return s.leaveToAPerson(ctx, e, o)
 	}
 	if err != nil {
 		return fmt.Errorf("refund order %s: %w", o.ID, err)
@@ -258,6 +258,24 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 	}
 	s.deliver(ctx, o, notice)
 	return nil
+}
+
+// leaveToAPerson records a payment without stock that the shop cannot
+// refund itself. A still-pending order is cancelled, so cleanup does not
+// later tell a customer who paid that their reservation lapsed, and the
+// PaymentIntent is kept, so the refund a person makes finds the order and
+// settles it as any refund does.
+func (s *Service) leaveToAPerson(ctx context.Context, e payments.Event, o *Order) error {
+	return pgx.BeginFunc(ctx, s.DB, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE orders SET payment_intent_id = COALESCE(NULLIF($2, ''), payment_intent_id),
+			updated_at = now() WHERE id = $1 AND status NOT IN ('paid', 'refunded')`, o.ID, e.PaymentIntentID); err != nil {
+			return err
+		}
+		if _, err := cancel(ctx, tx, o.ID, "needs_manual_refund", nil); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, e, &o.ID, "needs_manual_refund")
+	})
 }
 
 // delayedPaymentHold is how long a hold waits for a delayed payment method
