@@ -241,6 +241,15 @@ func TestAReplyOutsideTheWindowIsNotRetried(t *testing.T) {
 	}
 }
 
+// A message without a readable date is treated as late: it holds no stock.
+func TestAnUndatedMessageHoldsNothing(t *testing.T) {
+	c := newChat(t)
+	c.say(`{"from":"15550001","id":"wamid.undated","type":"text","text":{"body":"buy TEE 1"}}`)
+	if r := c.replies(); c.count(`SELECT count(*) FROM orders`) != 0 || len(r) != 1 || !strings.Contains(r[0], "slow reply") {
+		t.Errorf("undated message: %d orders, replies %v", c.count(`SELECT count(*) FROM orders`), r)
+	}
+}
+
 // "More…" tapped on a list sent before the catalogue shrank, or a page id
 // nobody sent: the customer gets the first page, not a list Meta refuses.
 func TestAPagePastTheEndShowsTheFirst(t *testing.T) {

@@ -29,9 +29,11 @@ func (c *Conversation) respond(ctx context.Context, m whatsapp.InboundMessage) (
 		c.Log.WarnContext(ctx, "message without a sender", "wa_message_id", m.ID)
 		return "no_sender", nil
 	}
-	if age := c.Now().Sub(m.Timestamp.Time); !m.Timestamp.IsZero() && age > c.MaxAge {
+	if age := c.Now().Sub(m.Timestamp.Time); m.Timestamp.IsZero() || age > c.MaxAge {
 		// Late after an outage: the customer may have moved on, so no stock
-		// is held on their behalf; they get the catalogue instead.
+		// is held on their behalf; they get the catalogue instead. Meta
+		// always dates a message, so one without a readable date is treated
+		// as late too: holding stock must not hang on a missing field.
 		return "stale", c.catalogue(ctx, to, 0, "Sorry for the slow reply! Here is what we have now.")
 	}
 	switch m.Kind() {
