@@ -196,8 +196,8 @@ func TestBackendRefusesUnsignedAndStaleRequests(t *testing.T) {
 	body := []byte(`{"items":[{"sku":"TEE","quantity":1}]}`)
 	for name, sig := range map[string]string{
 		"bad signature":   "t=1,v1=00",
-		"other secret":    orders.SignBackendRequest(body, "other", time.Now()),
-		"stale signature": orders.SignBackendRequest(body, "shared", time.Now().Add(-10*time.Minute)),
+		"other secret":    orders.SignBackendRequest("", body, "other", time.Now()),
+		"stale signature": orders.SignBackendRequest("", body, "shared", time.Now().Add(-10*time.Minute)),
 	} {
 		req := httptest.NewRequest("POST", "/create-order", bytes.NewReader(body))
 		req.Header.Set(orders.SignatureHeader, sig)
@@ -207,6 +207,16 @@ func TestBackendRefusesUnsignedAndStaleRequests(t *testing.T) {
 			t.Errorf("%s: status %d, want 401", name, rec.Code)
 		}
 	}
+	// A captured request replayed under another Idempotency-Key would make
+	// another order: the key is signed too.
+	req := httptest.NewRequest("POST", "/create-order", bytes.NewReader(body))
+	req.Header.Set(orders.SignatureHeader, orders.SignBackendRequest("key-1", body, "shared", time.Now()))
+	req.Header.Set("Idempotency-Key", "key-2")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 401 {
+		t.Errorf("signed under another key: status %d, want 401", rec.Code)
+	}
 	for path, want := range map[string]int{"/healthz": 200} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -214,7 +224,7 @@ func TestBackendRefusesUnsignedAndStaleRequests(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, rec.Code, want)
 		}
 	}
-	rec := httptest.NewRecorder()
+	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/catalog-sync", nil))
 	if rec.Code != 401 {
 		t.Errorf("catalog-sync without the admin key: %d, want 401", rec.Code)

@@ -275,7 +275,7 @@ func bearer(key string) http.Header {
 }
 
 func backendSigned(body []byte, secret string, at time.Time) http.Header {
-	return http.Header{orders.SignatureHeader: {orders.SignBackendRequest(body, secret, at)}, "Content-Type": {"application/json"}}
+	return http.Header{orders.SignatureHeader: {orders.SignBackendRequest("", body, secret, at)}, "Content-Type": {"application/json"}}
 }
 
 func with(h http.Header, k, v string) http.Header {
@@ -458,12 +458,13 @@ func hostileCases(t *testing.T) []hostile {
 		{name: "proxy/SQL in a SKU", via: proxy, path: "/create-order", body: orderBody(fmt.Sprintf(`{"sku":%q,"quantity":1}`, sql)), header: bearer("ord"), want: 422},
 
 		// The dedicated backend's /create-order: ORDER_API_KEY, or
-		// create-order-proxy's HMAC over "<t>.<body>" within five minutes.
+		// create-order-proxy's HMAC over "<t>.<Idempotency-Key>\n<body>"
+		// within five minutes.
 		{name: "backend/unsigned", via: backend, path: "/create-order", body: order, want: 401},
 		{name: "backend/garbage signature", via: backend, path: "/create-order", body: order,
 			header: http.Header{orders.SignatureHeader: {"t=1,v1=00"}}, want: 401},
 		{name: "backend/no timestamp", via: backend, path: "/create-order", body: order,
-			header: http.Header{orders.SignatureHeader: {strings.Split(orders.SignBackendRequest(order, "shared", now), ",")[1]}}, want: 401},
+			header: http.Header{orders.SignatureHeader: {strings.Split(orders.SignBackendRequest("", order, "shared", now), ",")[1]}}, want: 401},
 		{name: "backend/other secret", via: backend, path: "/create-order", body: order, header: backendSigned(order, "guess", now), want: 401},
 		{name: "backend/stale signature", via: backend, path: "/create-order", body: order, header: backendSigned(order, "shared", now.Add(-6*time.Minute)), want: 401},
 		{name: "backend/signature from the future", via: backend, path: "/create-order", body: order, header: backendSigned(order, "shared", now.Add(6*time.Minute)), want: 401},

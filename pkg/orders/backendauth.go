@@ -12,9 +12,12 @@ import (
 )
 
 // SignatureHeader carries create-order-proxy's signature to the dedicated
-// backend: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
-// the scheme Stripe uses, so a captured request cannot be replayed later or
-// with another body.
+// backend: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<key>\n<body>")>`
+// where key is the request's Idempotency-Key: Stripe's scheme, plus the key,
+// so a captured request cannot be replayed later, with another body, or
+// under another key (which would make another order; replayed under its own
+// key it answers with the same order). A header value holds no newline, so
+// the key ends where the body begins.
 const SignatureHeader = "X-Backend-Signature"
 
 // signatureTolerance bounds clock skew and replay.
@@ -26,14 +29,15 @@ var (
 	ErrStaleSignature = errors.New("orders: signature is too old or from the future")
 )
 
-// SignBackendRequest is the header value for body at time now.
-func SignBackendRequest(body []byte, secret string, now time.Time) string {
+// SignBackendRequest is the header value for a request with Idempotency-Key
+// key and body, at time now.
+func SignBackendRequest(key string, body []byte, secret string, now time.Time) string {
 	t := strconv.FormatInt(now.Unix(), 10)
-	return "t=" + t + ",v1=" + hex.EncodeToString(backendMAC(t, body, secret))
+	return "t=" + t + ",v1=" + hex.EncodeToString(backendMAC(t, key, body, secret))
 }
 
 // VerifyBackendRequest checks a signature in constant time.
-func VerifyBackendRequest(body []byte, header, secret string, now time.Time) error {
+func VerifyBackendRequest(key string, body []byte, header, secret string, now time.Time) error {
 	if header == "" {
 		return ErrNotSigned
 	}
@@ -55,16 +59,15 @@ func VerifyBackendRequest(body []byte, header, secret string, now time.Time) err
 		return ErrStaleSignature
 	}
 	got, err := hex.DecodeString(v1)
-	if err != nil || !hmac.Equal(got, backendMAC(t, body, secret)) {
+	if err != nil || !hmac.Equal(got, backendMAC(t, key, body, secret)) {
 		return ErrBadSignature
 	}
 	return nil
 }
 
-func backendMAC(t string, body []byte, secret string) []byte {
+func backendMAC(t, key string, body []byte, secret string) []byte {
 	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(t))
-	mac.Write([]byte("."))
+	mac.Write([]byte(t + "." + key + "\n"))
 	mac.Write(body)
 	return mac.Sum(nil)
 }

@@ -30,7 +30,7 @@ type Auth struct {
 // allows checks the bearer key or the proxy's signature over body.
 func (a Auth) allows(r *http.Request, body []byte) bool {
 	if a.BackendSecret != "" && r.Header.Get(SignatureHeader) != "" {
-		return VerifyBackendRequest(body, r.Header.Get(SignatureHeader), a.BackendSecret, a.Now()) == nil
+		return VerifyBackendRequest(r.Header.Get("Idempotency-Key"), body, r.Header.Get(SignatureHeader), a.BackendSecret, a.Now()) == nil
 	}
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	return ok && a.APIKey != "" && subtle.ConstantTimeCompare([]byte(key), []byte(a.APIKey)) == 1

@@ -34,35 +34,44 @@ const maxRequestBytes = 64 << 10
 func NewProxy(backend *url.URL, sharedSecret string, now func() time.Time, log *slog.Logger) http.Handler {
 	target := backend.JoinPath("create-order").String()
 	client := httpx.NewClient(proxyTimeout)
+	// A redirect would resend the signed request elsewhere, or turn it
+	// into a GET: the backend's answer, whatever it is, goes back as is.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return httpx.Handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			return httpx.Errorf(http.StatusMethodNotAllowed, "method not allowed")
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-		if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
 			return httpx.Wrap(http.StatusRequestEntityTooLarge, "body too large", err)
+		}
+		if err != nil {
+			return httpx.Wrap(http.StatusBadRequest, "unreadable body", err)
 		}
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" {
 			key = uuid.NewString()
 		}
+		// Returned whatever happens: after a 502 or 504 the order may exist,
+		// and only a retry with this key finds it instead of making another.
+		w.Header().Set("Idempotency-Key", key)
 		out, err := http.NewRequestWithContext(r.Context(), http.MethodPost, target, bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
 		out.Header.Set("Content-Type", "application/json")
 		out.Header.Set("Idempotency-Key", key)
-		out.Header.Set(SignatureHeader, SignBackendRequest(body, sharedSecret, now()))
-		if auth := r.Header.Get("Authorization"); auth != "" {
-			out.Header.Set("Authorization", auth)
-		}
+		// The signature is the backend's credential; the caller's
+		// ORDER_API_KEY does not travel, so a captured request grants no
+		// lasting access.
+		out.Header.Set(SignatureHeader, SignBackendRequest(key, body, sharedSecret, now()))
 		resp, err := client.Do(out)
 		if err != nil {
 			return backendError(err)
 		}
 		defer resp.Body.Close()
-		w.Header().Set("Idempotency-Key", key)
 		if ct := resp.Header.Get("Content-Type"); ct != "" {
 			w.Header().Set("Content-Type", ct)
 		}
