@@ -227,6 +227,10 @@ func TestStripeRefusalCancelsAndReturnsStock(t *testing.T) {
 	if n := h.count(t, `SELECT count(*) FROM orders WHERE status = 'cancelled'`); n != 1 {
 		t.Errorf("%d cancelled orders, want 1", n)
 	}
+	// The same request again gets the same answer, not the cancelled order.
+	if _, err := h.svc.Create(t.Context(), h.request("wa:refused", "15550008", Line{"TEE-M", 2})); !errors.Is(err, ErrPaymentRefused) {
+		t.Errorf("retry: err = %v, want ErrPaymentRefused", err)
+	}
 }
 
 func TestRedisDownThenBack(t *testing.T) {

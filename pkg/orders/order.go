@@ -68,6 +68,7 @@ type Order struct {
 	CheckoutURL    string
 	CheckoutExpiry time.Time
 	Shortages      []Shortage // why a cancelled-for-stock order was refused
+	CancelReason   string     // why a cancelled order was cancelled (replaced, out_of_stock, payment_refused…)
 	RequestHash    string
 }
 

@@ -143,11 +143,19 @@ func (s *Service) insert(ctx context.Context, req Request, items []Item, currenc
 	return o, nil
 }
 
+// reasonPaymentRefused is the cancel reason of an order Stripe would not
+// take a session for.
+const reasonPaymentRefused = "payment_refused"
+
 // resume takes an order as far as it can go: hold, session, payment link.
 // Each step is idempotent, so it is safe to run again after any failure.
 func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
+	// A repeated request gets the answer the first one got.
 	if o.Status == StatusCancelled && len(o.Shortages) > 0 {
 		return nil, &OutOfStockError{Lines: o.Shortages}
+	}
+	if o.Status == StatusCancelled && o.CancelReason == reasonPaymentRefused {
+		return nil, fmt.Errorf("%w (when this request was first made)", ErrPaymentRefused)
 	}
 	if o.Status != StatusPendingPayment || o.CheckoutURL != "" {
 		return o, nil
@@ -160,7 +168,7 @@ func (s *Service) resume(ctx context.Context, o *Order) (*Order, error) {
 		if payments.IsTransient(err) {
 			return nil, unavailable("create checkout session", err)
 		}
-		s.abandon(ctx, o, "payment_refused", nil)
+		s.abandon(ctx, o, reasonPaymentRefused, nil)
 		return nil, fmt.Errorf("%w: %w", ErrPaymentRefused, err)
 	}
 	// The session and the payment link commit together, in one round trip.

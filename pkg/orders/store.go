@@ -22,14 +22,15 @@ type querier interface {
 const orderColumns = `o.id, o.customer_id, c.wa_id, c.profile_name, o.request_key, o.status, o.items, o.currency,
 	o.total_minor, o.hold_expires_at, o.release_after, COALESCE(o.checkout_session_id, ''),
 	COALESCE(o.checkout_url, ''), COALESCE(o.checkout_expires_at, o.release_after),
-	COALESCE(o.metadata->'shortages', '[]'), COALESCE(o.metadata->>'request_hash', '')`
+	COALESCE(o.metadata->'shortages', '[]'), COALESCE(o.metadata->>'request_hash', ''),
+	COALESCE(o.metadata->>'cancel_reason', '')`
 
 func scanOrder(row pgx.Row) (*Order, error) {
 	var o Order
 	var items, shortages []byte
 	err := row.Scan(&o.ID, &o.CustomerID, &o.WaID, &o.CustomerName, &o.Key, &o.Status, &items, &o.Currency,
 		&o.TotalMinor, &o.HoldExpiresAt, &o.ReleaseAfter, &o.CheckoutID,
-		&o.CheckoutURL, &o.CheckoutExpiry, &shortages, &o.RequestHash)
+		&o.CheckoutURL, &o.CheckoutExpiry, &shortages, &o.RequestHash, &o.CancelReason)
 	if err != nil {
 		return nil, err
 	}
