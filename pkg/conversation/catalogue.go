@@ -133,7 +133,7 @@ func (c *Conversation) catalogue(ctx context.Context, to string, page int, intro
 	if c.CatalogID != "" {
 		return c.reply(ctx, to, whatsapp.ProductList(c.CatalogID, "Our shop", body, productSections(all)...))
 	}
-	if page < 0 || page > len(all)/pageRows || page*pageRows >= len(all) {
+	if pages := (len(all) + pageRows - 1) / pageRows; page < 0 || page >= pages {
 		// A "More" tapped after the catalogue shrank (or a page id nobody
 		// sent): start again, as a list without rows is refused.
 		page = 0

@@ -238,8 +238,7 @@ func (s *Service) refundUnstocked(ctx context.Context, e payments.Event, o *Orde
 			// other, stock and notice included, so nothing more is said here.
 			return s.record(ctx, tx, e, &o.ID, "settled_meanwhile")
 		}
-		if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
-			WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID); err != nil {
+		if err := releaseReservations(ctx, tx, o.ID); err != nil {
 			return err
 		}
 		if err := s.record(ctx, tx, e, &o.ID, "refunded_out_of_stock"); err != nil {
@@ -329,8 +328,7 @@ func (s *Service) settle(ctx context.Context, e payments.Event, o *Order, to str
 		if !changed {
 			return s.record(ctx, tx, e, &o.ID, "ignored_"+o.Status)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
-			WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID); err != nil {
+		if err := releaseReservations(ctx, tx, o.ID); err != nil {
 			return err
 		}
 		if err := s.record(ctx, tx, e, &o.ID, to); err != nil {

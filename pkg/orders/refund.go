@@ -107,9 +107,7 @@ func refundUnpaid(ctx context.Context, tx pgx.Tx, o *Order, paymentIntentID stri
 		o.ID, paymentIntentID); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
-		WHERE order_id = $1 AND state IN ('pending', 'held')`, o.ID)
-	return err
+	return releaseReservations(ctx, tx, o.ID)
 }
 
 // returnStock puts a refunded order's units back in Postgres and marks its

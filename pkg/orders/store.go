@@ -167,6 +167,14 @@ func markHeld(ctx context.Context, q querier, id uuid.UUID) error {
 	return err
 }
 
+// releaseReservations records that the order's stock went back: its
+// reservations still pending or held are released.
+func releaseReservations(ctx context.Context, q querier, id uuid.UUID) error {
+	_, err := q.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
+		WHERE order_id = $1 AND state IN ('pending', 'held')`, id)
+	return err
+}
+
 // cancel moves a pending order to cancelled and gives up its reservations,
 // in one transaction; reason and shortages are kept for replies to retries.
 // A payment link not sent yet is not sent after (outbox owed_while).
@@ -178,7 +186,6 @@ func cancel(ctx context.Context, tx pgx.Tx, id uuid.UUID, reason string, shortag
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, err
 	}
-	_, err = tx.Exec(ctx, `UPDATE reservations SET state = 'released', updated_at = now()
-		WHERE order_id = $1 AND state IN ('pending', 'held')`, id)
+	err = releaseReservations(ctx, tx, id)
 	return err == nil, err
 }
