@@ -16,10 +16,10 @@ import (
 func (s *Service) cancelPrevious(ctx context.Context, previous []*Order) error {
 	for _, o := range previous {
 		changed, err := s.cancelReplaced(ctx, o)
-		if err != nil || !changed {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		if !changed {
 			continue
 		}
 		if _, err := s.Inventory.Release(ctx, o.ID.String()); err != nil {
